@@ -1,0 +1,1 @@
+"""The `cirrhosis-staging` command line."""

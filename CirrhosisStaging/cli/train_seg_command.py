@@ -1,0 +1,92 @@
+"""`cirrhosis-staging train-seg`: train the liver/spleen network on CHAOS, CirrMRI600+ and/or phantom releases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..data import patient_split
+from ..errors import InputError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train-seg", help="train the segmentation network",
+        description="Train the liver/spleen/kidney segmentation network. Sources can be mixed: a CHAOS folder "
+                    "(image_<id>/label_<id>), CirrMRI600+ releases (liver masks only: other organs are treated as "
+                    "unlabelled, not background) and phantom releases (all organs). Checkpoints every epoch in "
+                    "--out; running the same command again resumes. Multi-GPU: torchrun --nproc_per_node=N -m "
+                    "CirrhosisStaging.cli.main train-seg ...")
+    parser.add_argument("--chaos", help="CHAOS folder; --val-fraction of its subjects are held out for validation")
+    parser.add_argument("--cirrmri", action="append", default=[],
+                        help="CirrMRI600+ release (or phantom release); train split trains, valid split validates "
+                             "(repeatable)")
+    parser.add_argument("--out", required=True, help="run folder (checkpoints, config, history, split)")
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--iterations", type=int, default=50, help="training steps per epoch")
+    parser.add_argument("--batch-size", type=int, default=2)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--minutes", type=float, help="stop after the epoch that passes this wall-clock budget")
+    parser.add_argument("--val-fraction", type=float, default=0.2, help="CHAOS subjects held out (default 0.2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--weight", action="append", default=[], metavar="PREFIX=W",
+                        help="sampling weight for items whose name starts with PREFIX (e.g. chaos=2)")
+    parser.add_argument("--no-resume", action="store_true", help="start again even if --out has a checkpoint")
+    parser.add_argument("--publish", metavar="NAME:VERSION",
+                        help="when done, copy the best weights next to the model manifest and register them")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..segmentation.training.sources import chaos_items, cirrmri_items
+    from ..segmentation.training.trainer import TrainingConfig, train_segmentation
+
+    train, validation = [], []
+    if args.chaos:
+        items = chaos_items(args.chaos)
+        _, held_out = patient_split([item.group for item in items], (1 - args.val_fraction, args.val_fraction), args.seed)
+        train += [item for item in items if item.group not in held_out]
+        validation += [item for item in items if item.group in held_out]
+    for root in args.cirrmri:
+        train += cirrmri_items(root, ("train",))
+        validation += cirrmri_items(root, ("valid",))
+    if not train:
+        raise InputError(args.out, "no training data: give --chaos and/or --cirrmri with labelled volumes")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
+    config = TrainingConfig(out_dir=out, epochs=args.epochs, iterations_per_epoch=args.iterations,
+                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight))
+    history = train_segmentation(config, train, validation, resume=not args.no_resume)
+    (out / "history.json").write_text(json.dumps(history, indent=2))
+    print(f"best weights: {out / 'best.pt'}")
+    if args.publish:
+        from ..segmentation.training.publish import publish_segmentation
+
+        name, _, version = args.publish.partition(":")
+        weights = publish_segmentation(out, name, version or "1.0.0", training_data=_describe(train))
+        print(f"published {weights}")
+    return 0
+
+
+def _describe(items) -> str:
+    """Training data in words for the manifest: CHAOS subject ids, then other sources by count."""
+    chaos = [item.group.removeprefix("chaos-") for item in items if item.group.startswith("chaos-")]
+    others = len(items) - len(chaos)
+    parts = [f"CHAOS T2-SPIR subjects {', '.join(chaos)} (n={len(chaos)})"] if chaos else []
+    if others:
+        parts.append(f"{others} series from CirrMRI600+-layout releases (phantoms or real)")
+    return "; ".join(parts)
+
+
+def _weights(pairs) -> dict:
+    weights = {}
+    for pair in pairs:
+        prefix, _, value = pair.partition("=")
+        try:
+            weights[prefix] = float(value)
+        except ValueError:
+            raise InputError(None, f"--weight {pair!r} must look like PREFIX=NUMBER") from None
+    return weights

@@ -1,0 +1,1 @@
+"""Liver and spleen segmentation: network, inference on the input's grid, post-processing, training."""

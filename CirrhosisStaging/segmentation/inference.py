@@ -1,0 +1,70 @@
+"""Segment a volume: model space -> network (sliding window) -> probabilities back on the input's grid."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import SimpleITK as sitk
+
+from ..io.geometry import Grid
+from ..preprocessing import prepare
+from ..preprocessing.resample import resample_to_reference
+from .postprocess import postprocess_labels
+
+ROI_SIZE_ZYX = (32, 128, 128)
+
+
+@dataclass
+class Segmentation:
+    labels: sitk.Image      # uint8 on exactly the input's grid
+    seconds: float
+    device: str
+
+
+class Segmenter:
+    """A loaded segmentation network and the spacing it was trained at."""
+
+    def __init__(self, network, spacing_xyz, device="cpu", model_name: str = "", sha256: str = ""):
+        self.network = network.to(device).eval()
+        self.spacing_xyz = tuple(float(v) for v in spacing_xyz)
+        self.device = device
+        self.model_name = model_name
+        self.sha256 = sha256
+
+    def probabilities(self, model_array: np.ndarray) -> np.ndarray:
+        """(classes, z, y, x) softmax probabilities for a normalised model-space (z, y, x) array."""
+        import torch
+        from monai.inferers import sliding_window_inference
+
+        from ..devices import autocast_context
+
+        tensor = torch.from_numpy(np.ascontiguousarray(model_array, np.float32))[None, None].to(self.device)
+        with torch.inference_mode(), autocast_context(self.device):
+            logits = sliding_window_inference(tensor, ROI_SIZE_ZYX, sw_batch_size=2, predictor=self.network,
+                                              overlap=0.25, mode="gaussian", padding_mode="constant",
+                                              cval=float(model_array.min()))
+        return torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+
+    def segment(self, image: sitk.Image) -> Segmentation:
+        import time
+
+        start = time.perf_counter()
+        space = prepare(image, self.spacing_xyz)
+        probabilities = self.probabilities(space.array)
+        labels = probabilities_to_labels(probabilities, space.image, image)
+        return Segmentation(labels, time.perf_counter() - start, str(self.device))
+
+
+def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image) -> sitk.Image:
+    """Resample each class probability onto the input grid (smooth boundaries), argmax, clean up."""
+    model_grid = Grid.of(model_image)
+    resampled = []
+    for channel in probabilities:
+        channel_image = model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32)))
+        resampled.append(sitk.GetArrayFromImage(resample_to_reference(channel_image, original, "linear")))
+    stack = np.stack(resampled)
+    stack[0] += 1e-6  # outside the model's field of view every channel is 0: call it background
+    labels = np.argmax(stack, axis=0).astype(np.uint8)
+    labels = postprocess_labels(labels, original.GetSpacing()[::-1])
+    return Grid.of(original).apply_to(sitk.GetImageFromArray(labels))

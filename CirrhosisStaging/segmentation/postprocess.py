@@ -1,0 +1,46 @@
+"""Clean-up of a predicted label map: one liver, no holes, no specks, a split spleen kept whole."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .labels import LEFT_KIDNEY, LIVER, RIGHT_KIDNEY, SPLEEN
+
+
+def postprocess_labels(labels: np.ndarray, spacing_zyx=(1.0, 1.0, 1.0)) -> np.ndarray:
+    """Largest connected liver component with holes filled; other organs lose specks under 1 mL."""
+    result = labels.copy()
+    voxel_ml = float(np.prod(spacing_zyx)) / 1000.0
+    liver = _largest_component(result == LIVER)
+    liver = _fill_holes(liver)
+    result[(result == LIVER) & ~liver] = 0
+    result[liver] = LIVER
+    for label in (SPLEEN, RIGHT_KIDNEY, LEFT_KIDNEY):
+        # Not "largest component only": a spleen can be split by a cleft or a thick slice.
+        result[(result == label) & ~_drop_small(result == label, max(1, int(1.0 / voxel_ml)))] = 0
+    return result
+
+
+def _largest_component(mask: np.ndarray) -> np.ndarray:
+    components, count = ndimage.label(mask)
+    if count <= 1:
+        return mask.copy()
+    sizes = np.bincount(components.ravel())
+    sizes[0] = 0
+    return components == int(np.argmax(sizes))
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    # 3D only: a slice-wise fill would swallow the vena cava where the caudate lobe wraps around it.
+    return ndimage.binary_fill_holes(mask)
+
+
+def _drop_small(mask: np.ndarray, min_voxels: int) -> np.ndarray:
+    components, count = ndimage.label(mask)
+    if count == 0:
+        return mask
+    sizes = np.bincount(components.ravel())
+    keep = sizes >= min_voxels
+    keep[0] = False
+    return keep[components]

@@ -1,0 +1,1 @@
+"""Training the segmentation network (`cirrhosis-staging train-seg`)."""

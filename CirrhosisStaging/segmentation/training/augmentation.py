@@ -1,0 +1,70 @@
+"""Random patches and augmentation for segmentation training (MONAI transforms, (C, z, y, x) arrays).
+
+Intensity augmentation is deliberately strong so one network serves T1W and T2W: random gamma, contrast
+inversion inside the body, histogram remapping, bias field and noise, on top of T1W-like phantoms in the mix.
+Every patch ends with the same body z-score inference uses (preprocessing.intensity.zscore_in_region), so
+the network never sees a distribution at training time that inference cannot produce.
+No left-right flips: they put the liver on the wrong side and swap the kidneys.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from monai import transforms as T
+from monai.transforms import MapTransform, RandomizableTransform
+
+from ...preprocessing.intensity import zscore_in_region
+from ..inference import ROI_SIZE_ZYX
+
+KEYS = ("image", "label", "body")
+
+
+def build_augmentation(seed: int, patch_zyx=ROI_SIZE_ZYX):
+    pipeline = T.Compose([
+        T.SpatialPadd(KEYS, spatial_size=patch_zyx, mode="constant"),
+        T.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1),
+        T.RandAffined(KEYS, prob=0.5, rotate_range=(0.25, 0.0, 0.0), scale_range=(0.1, 0.15, 0.15),
+                      mode=("bilinear", "nearest", "nearest"), padding_mode="border"),
+        T.ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True),
+        T.RandBiasFieldd("image", prob=0.4, coeff_range=(0.2, 0.5)),
+        T.RandHistogramShiftd("image", prob=0.3, num_control_points=(5, 10)),
+        RandInvertInBodyd("image", prob=0.25),
+        T.RandAdjustContrastd("image", prob=0.4, gamma=(0.5, 2.0)),
+        T.RandGaussianNoised("image", prob=0.3, std=0.03),
+        T.RandGaussianSmoothd("image", prob=0.2, sigma_x=(0.0, 0.5), sigma_y=(0.5, 1.0), sigma_z=(0.5, 1.0)),
+        BodyZScored("image"),
+    ])
+    pipeline.set_random_state(seed=seed)
+    return pipeline
+
+
+class RandInvertInBodyd(RandomizableTransform, MapTransform):
+    """Flip intensities inside the body (x -> 1 - x on [0, 1] images): liver/spleen/fluid contrast swaps between
+    T1W-like and T2W-like, while air outside the body stays dark as on every real scan."""
+
+    def __init__(self, keys, prob: float):
+        MapTransform.__init__(self, keys)
+        RandomizableTransform.__init__(self, prob)
+
+    def __call__(self, data):
+        self.randomize(None)
+        if not self._do_transform:
+            return data
+        data = dict(data)
+        body = np.asarray(data["body"]) > 0
+        for key in self.key_iterator(data):
+            image = np.asarray(data[key]).copy()
+            image[body] = 1.0 - image[body]
+            data[key] = image
+        return data
+
+
+class BodyZScored(MapTransform):
+    """The inference normalisation (percentile clip + z-score over body voxels), applied to the patch."""
+
+    def __call__(self, data):
+        data = dict(data)
+        body = np.asarray(data["body"]) > 0
+        for key in self.key_iterator(data):
+            data[key] = zscore_in_region(np.asarray(data[key], dtype=np.float32), body)
+        return data

@@ -1,0 +1,46 @@
+"""torchrun support: one process per GPU, rank 0 validates and writes checkpoints."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Distributed:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device_kind: str) -> Distributed:
+    """Join the process group torchrun set up (WORLD_SIZE > 1), else a single-process no-op."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return Distributed()
+    import torch.distributed as dist
+
+    dist.init_process_group("nccl" if device_kind == "cuda" else "gloo")
+    return Distributed(dist.get_rank(), world_size, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def barrier(setup: Distributed) -> None:
+    if setup.enabled:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def shutdown(setup: Distributed) -> None:
+    if setup.enabled:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()

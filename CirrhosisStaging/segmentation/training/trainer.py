@@ -1,0 +1,191 @@
+"""The segmentation training loop: resumable, seeded, per-epoch validation Dice, CPU or (multi-)GPU."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ..labels import CLASS_NAMES, NUM_CLASSES
+from ..metrics import dice
+from ..inference import ROI_SIZE_ZYX
+from ..network import DEFAULT_ARCHITECTURE, build_network
+from .distributed import barrier, init_distributed, shutdown
+from .volumes import PreparedVolume, prepare_volume
+
+DEFAULT_SPACING_XYZ = (2.5, 2.5, 5.0)
+
+
+@dataclass
+class TrainingConfig:
+    out_dir: Path
+    spacing_xyz: tuple = DEFAULT_SPACING_XYZ
+    patch_zyx: tuple = ROI_SIZE_ZYX
+    architecture: dict = field(default_factory=lambda: dict(DEFAULT_ARCHITECTURE))
+    epochs: int = 50
+    iterations_per_epoch: int = 50
+    batch_size: int = 2
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    device: str = "auto"
+    max_minutes: float | None = None
+    source_weights: dict = field(default_factory=dict)   # item name prefix -> sampling weight
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["out_dir"] = str(self.out_dir)
+        return data
+
+
+def train_segmentation(config: TrainingConfig, train_items, val_items, resume: bool = True, progress: bool = True):
+    """Train; returns the history (one dict per epoch). Checkpoints: out_dir/last.pt, best weights out_dir/best.pt."""
+    import torch
+
+    from ...devices import select_device
+    from .augmentation import build_augmentation
+
+    device = select_device(config.device)
+    setup = init_distributed(device.type)
+    if setup.enabled and device.type == "cuda":
+        device = torch.device("cuda", setup.local_rank)
+        torch.cuda.set_device(device)
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed + setup.rank)
+
+    volumes = [prepare_volume(item, config.spacing_xyz, NUM_CLASSES)
+               for item in tqdm(train_items, desc="preparing training volumes", disable=not progress)]
+    validation = [prepare_volume(item, config.spacing_xyz, NUM_CLASSES) for item in val_items] if setup.is_main else []
+    sampling = _sampling_probabilities(volumes, config.source_weights)
+
+    network = build_network(config.architecture).to(device)
+    if setup.enabled:
+        network = torch.nn.parallel.DistributedDataParallel(network, device_ids=[device.index] if device.index is not None else None)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    total_steps = config.epochs * config.iterations_per_epoch
+    scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
+    state = {"epoch": 0, "best_score": -1.0, "history": [], "step": 0, "minutes": 0.0}
+    checkpoint_path = out_dir / "last.pt"
+    if resume and checkpoint_path.exists():
+        state = _load_checkpoint(checkpoint_path, network, optimizer, scaler)
+    if setup.is_main:
+        (out_dir / "config.json").write_text(json.dumps(config.to_json(), indent=2))
+
+    from .partial_labels import marginal_dice_ce
+
+    started = time.monotonic() - 60 * state["minutes"]  # a resumed run keeps its clock
+    for epoch in range(state["epoch"], config.epochs):
+        network.train()
+        # Random streams are reseeded from (seed, epoch, rank) each epoch: a resumed run draws exactly
+        # what an unbroken one would have drawn, with no generator state to checkpoint.
+        rng = np.random.default_rng([config.seed, epoch, setup.rank])
+        augment = build_augmentation(int(rng.integers(2**31)), config.patch_zyx)
+        losses = []
+        steps = tqdm(range(config.iterations_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}",
+                     disable=not (progress and setup.is_main), leave=False)
+        for _ in steps:
+            images, labels, labelled = _batch(volumes, sampling, augment, rng, config.batch_size)
+            images, labels, labelled = images.to(device), labels.to(device), labelled.to(device)
+            with torch.autocast(device.type, enabled=device.type == "cuda"):
+                logits = network(images)
+            loss = marginal_dice_ce(logits, labels, labelled)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            _set_learning_rate(optimizer, config, state["step"], total_steps, (time.monotonic() - started) / 60)
+            scaler.step(optimizer)
+            scaler.update()
+            state["step"] += 1
+            losses.append(float(loss.detach()))
+            steps.set_postfix(loss=f"{np.mean(losses):.3f}")
+        record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "minutes": (time.monotonic() - started) / 60}
+        if setup.is_main:
+            model = network.module if setup.enabled else network
+            record.update(validate(model, validation, device, config.spacing_xyz))
+            score = record.get("val_dice_liver", -record["loss"])
+            state["history"].append(record)
+            if score > state["best_score"]:
+                state["best_score"] = score
+                torch.save(model.state_dict(), out_dir / "best.pt")
+            state["epoch"] = epoch + 1
+            state["minutes"] = record["minutes"]
+            _save_checkpoint(checkpoint_path, model, optimizer, scaler, state)
+            if progress:
+                print(json.dumps(record), flush=True)
+        barrier(setup)
+        if config.max_minutes is not None and (time.monotonic() - started) / 60 >= config.max_minutes:
+            break
+    shutdown(setup)
+    return state["history"]
+
+
+def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT_SPACING_XYZ) -> dict:
+    """Mean Dice per class over validation volumes, in model space (quick; the benchmark uses input grids)."""
+    if not volumes:
+        return {}
+    from ..inference import Segmenter
+
+    segmenter = Segmenter(network, spacing_xyz, device)
+    scores: dict[str, list[float]] = {}
+    for volume in volumes:
+        predicted = segmenter.probabilities(volume.image).argmax(axis=0)
+        for label, name in CLASS_NAMES.items():
+            if label and volume.labelled[label] and (volume.label == label).any():
+                scores.setdefault(f"val_dice_{name.replace(' ', '_')}", []).append(dice(predicted == label, volume.label == label))
+    network.train()
+    return {key: float(np.mean(values)) for key, values in scores.items()}
+
+
+def _set_learning_rate(optimizer, config: TrainingConfig, step: int, total_steps: int, minutes: float) -> None:
+    """Cosine decay over whichever budget runs out first, steps or --minutes, so a time-capped run still anneals."""
+    progress = step / total_steps
+    if config.max_minutes:
+        progress = max(progress, minutes / config.max_minutes)
+    factor = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    for group in optimizer.param_groups:
+        group["lr"] = config.learning_rate * max(factor, 0.01)
+
+
+def _sampling_probabilities(volumes, weights: dict) -> np.ndarray:
+    raw = np.array([next((w for prefix, w in weights.items() if v.item.name.startswith(prefix)), 1.0) for v in volumes], float)
+    return raw / raw.sum()
+
+
+def _batch(volumes, probabilities, augment, rng, batch_size):
+    import torch
+
+    images, labels, labelled = [], [], []
+    for index in rng.choice(len(volumes), size=batch_size, p=probabilities):
+        volume = volumes[index]
+        sample = augment({"image": volume.image[None], "label": volume.label[None], "body": volume.body[None]})
+        sample = sample[0] if isinstance(sample, list) else sample
+        images.append(torch.as_tensor(np.asarray(sample["image"]), dtype=torch.float32))
+        labels.append(torch.as_tensor(np.asarray(sample["label"])[0]).round().long())
+        labelled.append(torch.from_numpy(volume.labelled))
+    return torch.stack(images), torch.stack(labels), torch.stack(labelled)
+
+
+def _save_checkpoint(path, network, optimizer, scaler, state):
+    import torch
+
+    from ...io.atomic import atomic_path
+
+    payload = {"model": network.state_dict(), "optimizer": optimizer.state_dict(),
+               "scaler": scaler.state_dict(), "state": json.dumps(state)}
+    with atomic_path(path) as temporary:
+        torch.save(payload, temporary)
+
+
+def _load_checkpoint(path, network, optimizer, scaler) -> dict:
+    import torch
+
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    network.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    scaler.load_state_dict(payload["scaler"])
+    return json.loads(payload["state"])

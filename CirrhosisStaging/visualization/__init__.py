@@ -1,0 +1,1 @@
+"""Figures (matplotlib, Agg backend): previews for the README and, later, the report."""

@@ -1,0 +1,107 @@
+"""Segmentation engine pieces with tiny networks (weights irrelevant): grids, post-processing, loss, metrics,
+training resume. The shipped weights are tested in test_segment_command.py."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+import torch
+from conftest import OBLIQUE, make_volume, organ_mask
+
+from CirrhosisStaging.io import Grid, write_image
+from CirrhosisStaging.segmentation.inference import Segmenter, probabilities_to_labels
+from CirrhosisStaging.segmentation.metrics import dice, surface_distances
+from CirrhosisStaging.segmentation.network import build_network
+from CirrhosisStaging.segmentation.postprocess import postprocess_labels
+from CirrhosisStaging.segmentation.training.partial_labels import marginal_dice_ce
+
+TINY = {"class": "UNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 5, "channels": [4, 8],
+        "strides": [2], "num_res_units": 0}
+
+
+def test_segmenter_writes_labels_on_exact_input_grid_for_oblique_input():
+    image = make_volume(direction=OBLIQUE, origin=(5.0, -3.0, 40.0))
+    segmenter = Segmenter(build_network(TINY), (4.0, 4.0, 6.0), "cpu")
+    result = segmenter.segment(image)
+    assert Grid.of(result.labels) == Grid.of(image)
+    assert result.labels.GetPixelID() == sitk.sitkUInt8
+    assert set(np.unique(sitk.GetArrayViewFromImage(result.labels))) <= {0, 1, 2, 3, 4}
+
+
+def test_probabilities_map_back_to_the_right_place():
+    """A 'perfect' probability map made in model space lands on the organ in the original grid."""
+    image = make_volume(direction=OBLIQUE)
+    truth = organ_mask(image)
+    from CirrhosisStaging.preprocessing import prepare
+
+    space = prepare(image, (3.0, 3.0, 5.0))
+    liver = sitk.GetArrayFromImage(space.to_model(truth, "nearest")).astype(np.float32)
+    probabilities = np.stack([1 - liver, liver, *[np.zeros_like(liver)] * 3])
+    labels = sitk.GetArrayFromImage(probabilities_to_labels(probabilities, space.image, image))
+    assert dice(labels == 1, sitk.GetArrayFromImage(truth) == 1) > 0.9
+
+
+def test_postprocess_keeps_largest_liver_fills_holes_and_keeps_split_spleen():
+    labels = np.zeros((30, 40, 40), np.uint8)
+    labels[5:25, 5:25, 5:25] = 1          # liver
+    labels[12:16, 12:16, 12:16] = 0       # a hole inside it
+    labels[2:4, 35:38, 35:38] = 1         # a stray liver island
+    labels[5:10, 30:38, 30:38] = 4        # spleen, two parts
+    labels[15:20, 30:38, 30:38] = 4
+    labels[28, 1, 1] = 2                  # one-voxel kidney speck
+    result = postprocess_labels(labels, (5.0, 2.0, 2.0))
+    assert (result[12:16, 12:16, 12:16] == 1).all()
+    assert (result[2:4, 35:38, 35:38] == 0).all()
+    assert (result == 4).sum() == (labels == 4).sum()
+    assert result[28, 1, 1] == 0
+
+
+def test_marginal_loss_does_not_punish_unlabelled_organs():
+    """On a liver-only label map, predicting spleen where the map says 0 costs nothing extra."""
+    target = torch.zeros(1, 8, 8, 8, dtype=torch.long)
+    target[:, 2:6, 2:6, 2:6] = 1
+    logits = torch.full((1, 5, 8, 8, 8), -5.0)
+    logits[:, 1][target == 1] = 5.0
+    logits[:, 0][target == 0] = 5.0
+    spleen_guess = logits.clone()
+    spleen_guess[:, 4, 0:2] = 10.0        # "spleen" in a region the map calls background
+    liver_only = torch.tensor([[True, True, False, False, False]])
+    all_labelled = torch.ones(1, 5, dtype=torch.bool)
+    assert marginal_dice_ce(spleen_guess, target, liver_only) == pytest.approx(float(marginal_dice_ce(logits, target, liver_only)), abs=1e-3)
+    assert marginal_dice_ce(spleen_guess, target, all_labelled) > marginal_dice_ce(logits, target, all_labelled) + 0.1
+
+
+def test_metrics_on_known_shapes():
+    a = np.zeros((20, 20, 20), bool)
+    a[5:15, 5:15, 5:15] = True
+    b = np.roll(a, 2, axis=2)
+    assert dice(a, a) == 1.0
+    assert dice(a, b) == pytest.approx(0.8)
+    hd95, assd = surface_distances(a, b, (1.0, 1.0, 3.0))
+    assert hd95 == pytest.approx(6.0)
+    assert 0 < assd < 6.0
+
+
+def test_training_runs_checkpoints_and_resumes(tmp_path):
+    from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
+    from CirrhosisStaging.segmentation.training.trainer import TrainingConfig, train_segmentation
+
+    items = []
+    for seed in range(2):
+        image = make_volume(seed=seed)
+        labels = organ_mask(image)
+        write_image(image, tmp_path / f"image{seed}.nii.gz")
+        write_image(labels, tmp_path / f"label{seed}.nii.gz")
+        items.append(TrainingItem(f"toy-{seed}", tmp_path / f"image{seed}.nii.gz", tmp_path / f"label{seed}.nii.gz",
+                                  ALL_CLASSES, f"toy-{seed}"))
+    config = TrainingConfig(out_dir=tmp_path / "run", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
+                            architecture=TINY, epochs=2, iterations_per_epoch=2, device="cpu")
+    first = train_segmentation(config, items[:1], items[1:], progress=False)
+    assert [r["epoch"] for r in first] == [1, 2] and "val_dice_liver" in first[0]
+    assert (tmp_path / "run" / "last.pt").exists() and (tmp_path / "run" / "best.pt").exists()
+    config.epochs = 3
+    resumed = train_segmentation(config, items[:1], items[1:], progress=False)
+    assert [r["epoch"] for r in resumed] == [1, 2, 3]
+    state = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
+    build_network(TINY).load_state_dict(state)
