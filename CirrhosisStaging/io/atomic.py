@@ -14,6 +14,7 @@ from pathlib import Path
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside `path` (same suffixes, so writers pick the format); rename on success."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     suffixes = "".join(path.suffixes[-2:]) if path.name.endswith(".nii.gz") else path.suffix
     temporary = path.with_name(f".{path.name.removesuffix(suffixes)}.partial-{uuid.uuid4().hex[:8]}{suffixes}")
     try:

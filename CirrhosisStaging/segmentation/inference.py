@@ -25,12 +25,19 @@ class Segmentation:
 class Segmenter:
     """A loaded segmentation network and the spacing it was trained at."""
 
-    def __init__(self, network, spacing_xyz, device="cpu", model_name: str = "", sha256: str = ""):
+    def __init__(self, network, spacing_xyz, device="cpu", entry=None):
         self.network = network.to(device).eval()
         self.spacing_xyz = tuple(float(v) for v in spacing_xyz)
         self.device = device
-        self.model_name = model_name
-        self.sha256 = sha256
+        self.entry = entry  # the manifest entry the weights came from (None for an unpublished network)
+
+    @property
+    def model_name(self) -> str:
+        return self.entry.key if self.entry is not None else "unregistered"
+
+    @property
+    def sha256(self) -> str:
+        return self.entry.sha256 if self.entry is not None else ""
 
     def probabilities(self, model_array: np.ndarray) -> np.ndarray:
         """(classes, z, y, x) softmax probabilities for a normalised model-space (z, y, x) array."""

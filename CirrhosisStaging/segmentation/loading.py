@@ -15,4 +15,4 @@ def load_segmenter(device: str = "auto", model_name: str | None = None, allow_do
     entry = find_model("segmentation", model_name)
     network = build_network(entry.architecture)
     network.load_state_dict(load_state_dict(entry, device="cpu", allow_download=allow_download))
-    return Segmenter(network, entry.spacing_mm, torch_device, model_name=entry.key, sha256=entry.sha256)
+    return Segmenter(network, entry.spacing_mm, torch_device, entry)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -15,7 +14,9 @@ from ..labels import CLASS_NAMES, NUM_CLASSES
 from ..metrics import dice
 from ..inference import ROI_SIZE_ZYX
 from ..network import DEFAULT_ARCHITECTURE, build_network
-from .distributed import barrier, init_distributed, shutdown
+from ...training.checkpoint import load_checkpoint, save_checkpoint
+from ...training.distributed import barrier, init_distributed, shutdown
+from ...training.schedule import set_cosine_learning_rate
 from .volumes import PreparedVolume, prepare_volume
 
 DEFAULT_SPACING_XYZ = (2.5, 2.5, 5.0)
@@ -73,7 +74,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     state = {"epoch": 0, "best_score": -1.0, "history": [], "step": 0, "minutes": 0.0}
     checkpoint_path = out_dir / "last.pt"
     if resume and checkpoint_path.exists():
-        state = _load_checkpoint(checkpoint_path, network, optimizer, scaler)
+        state = load_checkpoint(checkpoint_path, network, optimizer, scaler)
     if setup.is_main:
         (out_dir / "config.json").write_text(json.dumps(config.to_json(), indent=2))
 
@@ -97,7 +98,8 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
             loss = marginal_dice_ce(logits, labels, labelled)
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
-            _set_learning_rate(optimizer, config, state["step"], total_steps, (time.monotonic() - started) / 60)
+            set_cosine_learning_rate(optimizer, config.learning_rate, state["step"], total_steps,
+                                     (time.monotonic() - started) / 60, config.max_minutes)
             scaler.step(optimizer)
             scaler.update()
             state["step"] += 1
@@ -114,7 +116,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
                 torch.save(model.state_dict(), out_dir / "best.pt")
             state["epoch"] = epoch + 1
             state["minutes"] = record["minutes"]
-            _save_checkpoint(checkpoint_path, model, optimizer, scaler, state)
+            save_checkpoint(checkpoint_path, model, optimizer, scaler, state)
             if progress:
                 print(json.dumps(record), flush=True)
         barrier(setup)
@@ -141,16 +143,6 @@ def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT
     return {key: float(np.mean(values)) for key, values in scores.items()}
 
 
-def _set_learning_rate(optimizer, config: TrainingConfig, step: int, total_steps: int, minutes: float) -> None:
-    """Cosine decay over whichever budget runs out first, steps or --minutes, so a time-capped run still anneals."""
-    progress = step / total_steps
-    if config.max_minutes:
-        progress = max(progress, minutes / config.max_minutes)
-    factor = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-    for group in optimizer.param_groups:
-        group["lr"] = config.learning_rate * max(factor, 0.01)
-
-
 def _sampling_probabilities(volumes, weights: dict) -> np.ndarray:
     raw = np.array([next((w for prefix, w in weights.items() if v.item.name.startswith(prefix)), 1.0) for v in volumes], float)
     return raw / raw.sum()
@@ -168,24 +160,3 @@ def _batch(volumes, probabilities, augment, rng, batch_size):
         labels.append(torch.as_tensor(np.asarray(sample["label"])[0]).round().long())
         labelled.append(torch.from_numpy(volume.labelled))
     return torch.stack(images), torch.stack(labels), torch.stack(labelled)
-
-
-def _save_checkpoint(path, network, optimizer, scaler, state):
-    import torch
-
-    from ...io.atomic import atomic_path
-
-    payload = {"model": network.state_dict(), "optimizer": optimizer.state_dict(),
-               "scaler": scaler.state_dict(), "state": json.dumps(state)}
-    with atomic_path(path) as temporary:
-        torch.save(payload, temporary)
-
-
-def _load_checkpoint(path, network, optimizer, scaler) -> dict:
-    import torch
-
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    network.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
-    scaler.load_state_dict(payload["scaler"])
-    return json.loads(payload["state"])

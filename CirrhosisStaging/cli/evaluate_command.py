@@ -1,0 +1,77 @@
+"""`cirrhosis-staging evaluate --data RELEASE`: per-patient staging figures on a held-out split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..staging.stages import STAGES
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate the staging model on a release split (per patient), with a biomarker baseline",
+        description="Per-patient accuracy, macro-F1, one-vs-rest AUC, quadratic Cohen's kappa, calibration error "
+                    "and confusion matrix on a split of a CirrMRI600+ release (the release's masks as input), per "
+                    "sequence too, a slice-weighted accuracy only for comparison with per-slice papers, and a "
+                    "logistic-regression baseline on the biomarkers trained on the train split.")
+    parser.add_argument("--data", required=True, help="CirrMRI600+ release folder (or phantom output)")
+    parser.add_argument("--split", default="test", choices=("train", "valid", "test"))
+    parser.add_argument("--run", help="evaluate an unpublished training run folder (config.json + best.pt)")
+    parser.add_argument("--model", help="staging model name in the manifest (default: newest)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the biomarker baseline")
+    parser.add_argument("--json", help="write the figures to this JSON file")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..devices import select_device
+    from ..evaluation.staging_evaluation import evaluate_staging
+
+    device = select_device(args.device)
+    network, name = _network(args, device)
+    result = evaluate_staging(network, args.data, args.split, device, baseline=not args.no_baseline)
+    result["model"] = name
+    _print(result)
+    if args.json:
+        from ..io.atomic import atomic_path
+
+        with atomic_path(args.json) as temporary:
+            temporary.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+def _network(args, device):
+    if args.run:
+        import torch
+
+        from ..staging.network import build_staging_network
+
+        config = json.loads((Path(args.run) / "config.json").read_text())
+        network = build_staging_network(config["architecture"])
+        network.load_state_dict(torch.load(Path(args.run) / "best.pt", map_location="cpu", weights_only=True))
+        return network.to(device), f"run {args.run}"
+    from ..staging.inference import load_stager
+
+    stager = load_stager(str(device), args.model)
+    return stager.network, stager.entry.key
+
+
+def _print(result: dict) -> None:
+    patient = result["per_patient"]
+    print(f"model: {result['model']}   split: {result['split']}   patients: {patient['patients']}")
+    rows = [("staging model (per patient)", patient)]
+    if "biomarker_baseline" in result:
+        rows.append(("biomarker baseline (per patient)", result["biomarker_baseline"]))
+    print(f"{'':34} {'accuracy':>9} {'macro-F1':>9} {'kappa(q)':>9} {'AUC':>7} {'ECE':>6}")
+    for label, report in rows:
+        print(f"{label:34} {report['accuracy']:>9.3f} {report['macro_f1']:>9.3f} {report['quadratic_kappa']:>9.3f} "
+              f"{report['auc_one_vs_rest']['macro']:>7.3f} {report['expected_calibration_error']:>6.3f}")
+    for sequence, report in result["per_sequence"].items():
+        print(f"{sequence.upper() + 'W only (per patient)':34} {report['accuracy']:>9.3f} {report['macro_f1']:>9.3f} "
+              f"{report['quadratic_kappa']:>9.3f}   (n={report['patients']})")
+    print(f"slice-weighted accuracy (for comparison with per-slice papers only): {result['per_slice_accuracy']:.3f}")
+    print("confusion matrix (rows truth, columns predicted): " + " ".join(STAGES))
+    for name, counts in zip(STAGES, patient["confusion_matrix"]["counts"]):
+        print(f"  {name:>9} " + " ".join(f"{c:>8d}" for c in counts))

@@ -1,0 +1,1 @@
+"""Classification metrics and evaluation reports for the staging model."""

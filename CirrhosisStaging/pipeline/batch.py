@@ -1,0 +1,70 @@
+"""Many cases in one go: resumes where it stopped, a failed case is recorded and the rest go on."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..errors import InputError
+from ..io.atomic import atomic_path
+from .batch_cases import BatchCase
+from .run_case import CasePipeline
+
+SUMMARY_COLUMNS = ("case", "status", "stage", "p_mild", "p_moderate", "p_severe", "liver_volume_ml",
+                   "spleen_volume_ml", "seconds", "error")
+
+
+def run_batch(cases: list[BatchCase], out_dir, pipeline: CasePipeline, progress: bool = True) -> list[dict]:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures = _read_failures(out_dir)
+    rows = []
+    for case in tqdm(cases, desc="cases", unit="case", disable=not progress):
+        case_dir = out_dir / case.name
+        if (case_dir / "result.json").exists():
+            rows.append(_row(case.name, "done", json.loads((case_dir / "result.json").read_text())))
+            continue
+        try:
+            result = pipeline.run(case_dir, case.t1, case.t2, case.t1_mask, case.t2_mask, case_label=case.name)
+            failures.pop(case.name, None)
+            rows.append(_row(case.name, "done", result))
+        except InputError as error:
+            failures[case.name] = str(error)
+            rows.append(_row(case.name, "failed", None, str(error)))
+        except Exception as error:  # noqa: BLE001 - one broken case must not stop a night's batch
+            failures[case.name] = f"internal error: {type(error).__name__}: {error}"
+            rows.append(_row(case.name, "failed", None, failures[case.name]))
+        _write_failures(out_dir, failures)
+        _write_summary(out_dir, rows)
+    _write_summary(out_dir, rows)
+    return rows
+
+
+def _row(name: str, status: str, result: dict | None, error: str = "") -> dict:
+    probabilities = (result or {}).get("probabilities", {})
+    return {"case": name, "status": status, "stage": (result or {}).get("stage", ""),
+            **{f"p_{k}": round(probabilities[k], 4) if k in probabilities else "" for k in ("mild", "moderate", "severe")},
+            "liver_volume_ml": (result or {}).get("liver_volume_ml", ""),
+            "spleen_volume_ml": (result or {}).get("spleen_volume_ml", ""),
+            "seconds": (result or {}).get("timing_seconds", {}).get("total", ""), "error": error}
+
+
+def _write_summary(out_dir: Path, rows: list[dict]) -> None:
+    with atomic_path(out_dir / "summary.csv") as temporary:
+        with open(temporary, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=SUMMARY_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+
+
+def _read_failures(out_dir: Path) -> dict:
+    path = out_dir / "failures.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write_failures(out_dir: Path, failures: dict) -> None:
+    with atomic_path(out_dir / "failures.json") as temporary:
+        temporary.write_text(json.dumps(failures, indent=2))

@@ -1,0 +1,84 @@
+"""Which cases a batch holds: a CirrMRI600+ release, a CSV of paths, or a folder of case folders."""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..io.image_io import IMAGE_SUFFIXES
+
+
+@dataclass(frozen=True)
+class BatchCase:
+    name: str
+    t1: Path | None = None
+    t2: Path | None = None
+    t1_mask: Path | None = None
+    t2_mask: Path | None = None
+
+
+def list_batch_cases(source, split: str | None = None, with_masks: bool = False) -> list[BatchCase]:
+    source = Path(source)
+    if source.is_file() and source.suffix.lower() == ".csv":
+        return _from_csv(source)
+    if not source.is_dir():
+        raise InputError(source, "not a folder of cases, a CirrMRI600+ release or a .csv list")
+    if any((source / name).is_dir() for name in ("Cirrhosis_T1_3D", "Cirrhosis_T2_3D")):
+        return _from_release(source, split, with_masks)
+    return _from_folders(source)
+
+
+def _from_release(root: Path, split, with_masks: bool) -> list[BatchCase]:
+    from ..data import CirrMRIDataset
+
+    cases = []
+    for patient in CirrMRIDataset(root).patients(split=split):
+        t1, t2 = patient.series("t1"), patient.series("t2")
+        cases.append(BatchCase(
+            patient.patient_id, t1.image if t1 else None, t2.image if t2 else None,
+            t1.mask if (t1 and with_masks) else None, t2.mask if (t2 and with_masks) else None))
+    return cases
+
+
+def _from_csv(path: Path) -> list[BatchCase]:
+    """Columns: case, t1, t2 (either may be empty), optional t1_mask, t2_mask; paths relative to the CSV."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows or "case" not in rows[0]:
+        raise InputError(path, "case list needs a header with columns case, t1, t2 (t1_mask, t2_mask optional)")
+    cases = []
+    for number, row in enumerate(rows, start=2):
+        paths = {key: (path.parent / row[key].strip()) if row.get(key, "").strip() else None
+                 for key in ("t1", "t2", "t1_mask", "t2_mask")}
+        if paths["t1"] is None and paths["t2"] is None:
+            raise InputError(path, f"line {number}: case {row['case']!r} has neither t1 nor t2")
+        cases.append(BatchCase(_safe_name(row["case"]), **paths))
+    return cases
+
+
+def _from_folders(root: Path) -> list[BatchCase]:
+    """Each sub-folder is a case; its volumes are told apart by 't1'/'t2' (and 'mask') in their names."""
+    cases = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found = {}
+        for file in sorted(folder.iterdir()):
+            if not file.name.lower().endswith(IMAGE_SUFFIXES):
+                continue
+            name = file.name.lower()
+            sequence = "t1" if re.search(r"t1", name) else "t2" if re.search(r"t2", name) else None
+            if sequence:
+                found[f"{sequence}_mask" if "mask" in name else sequence] = file
+        if found.get("t1") or found.get("t2"):
+            cases.append(BatchCase(_safe_name(folder.name), **found))
+    if not cases:
+        raise InputError(root, "no cases found: expected sub-folders holding files named with t1/t2, "
+                               "a CirrMRI600+ release, or a .csv list")
+    return cases
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name.strip()).strip("._")
+    return cleaned or "case"

@@ -1,0 +1,138 @@
+"""`run` for one case: segment (unless masks are given), stage, attention, biomarkers, files, report.
+
+Every input is read and checked before any work, and the output folder appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .. import __version__
+from ..data.labels import LIVER, SPLEEN
+from ..io import atomic_directory, write_image
+from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
+
+SCHEMA_VERSION = 1
+
+
+class CasePipeline:
+    """Models loaded once, used for many cases (batch) or one (run)."""
+
+    def __init__(self, device: str = "auto", allow_download: bool = False):
+        self.device = device
+        self.allow_download = allow_download
+        self._segmenter = None
+        self._stager = None
+
+    @property
+    def stager(self):
+        if self._stager is None:
+            from ..staging.inference import load_stager
+
+            self._stager = load_stager(self.device, allow_download=self.allow_download)
+        return self._stager
+
+    @property
+    def segmenter(self):
+        if self._segmenter is None:
+            from ..segmentation.loading import load_segmenter
+
+            self._segmenter = load_segmenter(self.device, allow_download=self.allow_download)
+        return self._segmenter
+
+    def run(self, out_dir, t1=None, t2=None, t1_mask=None, t2_mask=None, clinical=None, case_label=None,
+            overwrite: bool = False, report: bool = True) -> dict:
+        from ..biomarkers import compute_biomarkers
+        from ..export import standard_segments, write_seg_nrrd
+        from ..staging.attention import attention_maps
+        from ..staging.inputs import prepare_staging_input
+
+        timings, started = {}, time.perf_counter()
+        inputs = read_case_inputs(t1, t2, t1_mask, t2_mask)
+        check_outputs_do_not_touch_inputs(out_dir, inputs)
+        if Path(out_dir).exists() and not overwrite:
+            from ..errors import InputError
+
+            raise InputError(out_dir, "output folder already exists; pass --overwrite to replace it")
+        timings["read"] = time.perf_counter() - started
+
+        labels, sources = {}, {}
+        for sequence, item in inputs.items():
+            tic = time.perf_counter()
+            if item.mask is not None:
+                labels[sequence], sources[sequence] = item.mask, "user"
+            else:
+                labels[sequence], sources[sequence] = self.segmenter.segment(item.image).labels, "model"
+            timings[f"segment_{sequence}"] = time.perf_counter() - tic
+
+        tic = time.perf_counter()
+        staging_inputs = {s: prepare_staging_input(inputs[s].image, labels[s], inputs[s].mask_path) for s in inputs}
+        staged = self.stager.stage(staging_inputs)
+        timings["stage"] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        attention = attention_maps(self.stager.network, staging_inputs, labels, self.stager.device)
+        timings["attention"] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        biomarkers = {s: compute_biomarkers(inputs[s].image, labels[s], clinical) for s in inputs}
+        timings["biomarkers"] = time.perf_counter() - tic
+
+        preferred = "t1" if "t1" in inputs else "t2"  # 3D GRE: thinner slices, better volumes
+        result = self._result(inputs, staged, sources, biomarkers, preferred, clinical, case_label)
+        with atomic_directory(out_dir, overwrite=overwrite) as work:
+            for sequence, item in inputs.items():
+                write_image(liver_only(labels[sequence]), work / f"{sequence}_liver_mask.nii.gz")
+                write_seg_nrrd(labels[sequence], work / f"{sequence}_liver.seg.nrrd",
+                               segments=standard_segments([LIVER, SPLEEN]), reference=item.image)
+                write_image(attention[sequence], work / f"{sequence}_attention.nii.gz")
+            if report:
+                from ..report import SequenceView, write_report
+
+                tic = time.perf_counter()
+                views = {s: SequenceView(inputs[s].image, labels[s], attention[s]) for s in inputs}
+                write_report(result, views, work / "report.png", work / "report.pdf")
+                timings["report"] = time.perf_counter() - tic
+            timings["total"] = time.perf_counter() - started
+            result["timing_seconds"] = {k: round(v, 3) for k, v in timings.items()}
+            (work / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+        return result
+
+    def _result(self, inputs, staged, sources, biomarkers, preferred, clinical, case_label) -> dict:
+        entry = self.stager.entry
+        segmentation = None
+        if "model" in sources.values():
+            seg_entry = self.segmenter.entry
+            segmentation = {"name": seg_entry.name, "version": seg_entry.version, "sha256": seg_entry.sha256}
+        clinical_part = None
+        if clinical is not None:
+            clinical_part = {k: biomarkers[preferred].get(k) for k in ("fib4", "fib4_band", "apri", "apri_band")}
+            clinical_part.update(asdict(clinical))
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "stage": staged.stage,
+            "probabilities": staged.probabilities,
+            "demonstration_only": bool(entry.demonstration_only),
+            "notice": entry.notice,
+            "sequences": {
+                s: {"stage": max(staged.per_sequence[s], key=staged.per_sequence[s].get),
+                    "probabilities": staged.per_sequence[s], "mask_source": sources[s],
+                    "biomarkers": biomarkers[s], "input_sha256": inputs[s].sha256,
+                    "outputs": {"liver_mask": f"{s}_liver_mask.nii.gz", "segmentation": f"{s}_liver.seg.nrrd",
+                                "attention": f"{s}_attention.nii.gz"}}
+                for s in inputs},
+            "liver_volume_ml": biomarkers[preferred]["liver_volume_ml"],
+            "spleen_volume_ml": biomarkers[preferred].get("spleen_volume_ml"),
+            "biomarkers_from": preferred,
+            "biomarkers": biomarkers[preferred],
+            "clinical": clinical_part,
+            "models": {"segmentation": segmentation,
+                       "staging": {"name": entry.name, "version": entry.version, "sha256": entry.sha256,
+                                   "demonstration_only": bool(entry.demonstration_only)}},
+            "device": str(self.stager.device),
+            "engine_version": __version__,
+            "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "case_label": case_label,
+        }

@@ -1,0 +1,49 @@
+"""Provenance footer: models (name, version, sha256 prefix), device, engine version, creation time."""
+
+from __future__ import annotations
+
+from . import style
+from .formatting import NOT_AVAILABLE, plain, short_sha
+
+HEIGHT_IN = 0.62
+
+
+def model_text(role: str, model) -> str:
+    if not isinstance(model, dict):
+        return f"{role} model: {'none (mask from user)' if role == 'Segmentation' else NOT_AVAILABLE}"
+    name = plain(model.get("name"), 40) or NOT_AVAILABLE
+    version = plain(model.get("version"), 20) or NOT_AVAILABLE
+    text = f"{role} model: {name} {version} (sha256 {short_sha(model.get('sha256'))})"
+    if model.get("demonstration_only"):
+        text += ", demonstration weights"
+    return text
+
+
+def footer_lines(result: dict) -> list[str]:
+    models = result.get("models") if isinstance(result.get("models"), dict) else {}
+    run = [
+        f"device: {plain(result.get('device'), 24) or NOT_AVAILABLE}",
+        f"engine: CirrhosisStaging {plain(result.get('engine_version'), 24) or NOT_AVAILABLE}",
+        f"created: {plain(result.get('created'), 40) or NOT_AVAILABLE}",
+        f"result schema {plain(result.get('schema_version'), 8) or NOT_AVAILABLE}",
+    ]
+    return [
+        "   |   ".join((model_text("Segmentation", models.get("segmentation")),
+                        model_text("Staging", models.get("staging")))),
+        "   |   ".join(run),
+    ]
+
+
+def draw(figure, band, result: dict) -> None:
+    axis = figure.add_axes(band.rect())
+    axis.set_axis_off()
+    width, height = band.width_in, band.height_in
+    axis.set_xlim(0, width)
+    axis.set_ylim(0, height)
+    axis.plot([0, width], [height - 0.04, height - 0.04], color=style.RULE, linewidth=0.6)
+    for number, line in enumerate(footer_lines(result)):
+        axis.text(0, height - 0.14 - 0.15 * number, line, fontsize=style.FONT_TINY, color=style.MUTED, va="top",
+                  parse_math=False)
+    axis.text(0, 0.02, "Images in radiological convention (patient's right on the left of each picture). "
+              "Automated output for research; every value needs expert review.",
+              fontsize=style.FONT_TINY, color=style.MUTED, va="bottom", style="italic")

@@ -1,0 +1,1 @@
+"""Training and evaluating the staging network (`train-stage`, `evaluate`)."""

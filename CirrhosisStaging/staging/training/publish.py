@@ -1,0 +1,50 @@
+"""Shipped staging weights: tensors-only file plus manifest entry, labelled as a demonstration when the
+training data were simulated (a phantom release carries Phantom_truth.csv; a real CirrMRI600+ release does not)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ...io.atomic import atomic_path
+from ...models import default_manifest_path, sha256_of, write_manifest_entry
+from ..stages import STAGES
+
+SIMULATED_NOTICE = ("Demonstration only: these staging weights were trained on simulated cirrhosis (synthetic "
+                    "phantoms), not on patients. The stage is not a diagnosis.")
+REAL_NOTICE = "Research use only; not a medical device. The stage is not a diagnosis."
+
+
+def is_simulated_release(root) -> bool:
+    return (Path(root) / "Phantom_truth.csv").exists()
+
+
+def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dict | None = None,
+                    manifest_path=None) -> Path:
+    import torch
+
+    run_dir = Path(run_dir)
+    manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
+    config = json.loads((run_dir / "config.json").read_text())
+    calibration = json.loads((run_dir / "calibration.json").read_text()) if (run_dir / "calibration.json").exists() else {}
+    state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    weights = manifest_path.parent / f"{name}-{version}.pt"
+    with atomic_path(weights) as temporary:
+        torch.save({key: value.contiguous() for key, value in state.items()}, temporary)
+    simulated = is_simulated_release(data_root)
+    entry = {
+        "name": name, "version": version, "task": "staging", "architecture": config["architecture"],
+        "sequences": ["t1", "t2"], "spacing_mm": [3.0, 3.0, 4.0],
+        "labels": {str(index): stage for index, stage in enumerate(STAGES)},
+        "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,
+        "training_data": ("synthetic phantoms (cirrhosis-staging phantom), CirrMRI600+ layout, train split; "
+                          "stages are simulated" if simulated else "CirrMRI600+ release, train split"),
+        "licence": "Apache-2.0 (trained on project-generated synthetic data)" if simulated else
+                   "CC BY-NC 4.0 (trained on CirrMRI600+)",
+        "validation": {"calibration": calibration, **(evaluation or {})},
+        "expected_seconds": {"cpu": 1.0, "gpu": 0.1},
+        "demonstration_only": simulated,
+        "notice": SIMULATED_NOTICE if simulated else REAL_NOTICE,
+    }
+    write_manifest_entry(manifest_path, entry)
+    return weights

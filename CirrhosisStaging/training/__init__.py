@@ -1,0 +1,1 @@
+"""Pieces every training loop shares: learning-rate schedule, checkpoints, torchrun support."""
