@@ -32,6 +32,20 @@ def init_distributed(device_kind: str) -> Distributed:
     return Distributed(dist.get_rank(), world_size, int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def init_device(requested: str):
+    """(torch.device, Distributed): under torchrun each process takes the GPU of its local rank."""
+    import torch
+
+    from ..devices import select_device
+
+    device = select_device(requested)
+    setup = init_distributed(device.type)
+    if setup.enabled and device.type == "cuda":
+        device = torch.device("cuda", setup.local_rank)
+        torch.cuda.set_device(device)
+    return device, setup
+
+
 def barrier(setup: Distributed) -> None:
     if setup.enabled:
         import torch.distributed as dist

@@ -15,7 +15,7 @@ from ..metrics import dice
 from ..inference import ROI_SIZE_ZYX
 from ..network import DEFAULT_ARCHITECTURE, build_network
 from ...training.checkpoint import load_checkpoint, save_checkpoint
-from ...training.distributed import barrier, init_distributed, shutdown
+from ...training.distributed import barrier, init_device, shutdown
 from ...training.schedule import set_cosine_learning_rate
 from .volumes import PreparedVolume, prepare_volume
 
@@ -48,14 +48,9 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     """Train; returns the history (one dict per epoch). Checkpoints: out_dir/last.pt, best weights out_dir/best.pt."""
     import torch
 
-    from ...devices import select_device
     from .augmentation import build_augmentation
 
-    device = select_device(config.device)
-    setup = init_distributed(device.type)
-    if setup.enabled and device.type == "cuda":
-        device = torch.device("cuda", setup.local_rank)
-        torch.cuda.set_device(device)
+    device, setup = init_device(config.device)
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed + setup.rank)

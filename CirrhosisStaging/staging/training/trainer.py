@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from ...evaluation.metrics import classification_report
 from ...training.checkpoint import load_checkpoint, save_checkpoint
-from ...training.distributed import barrier, init_distributed, shutdown
+from ...training.distributed import barrier, init_device, shutdown
 from ...training.schedule import set_cosine_learning_rate
 from ..network import DEFAULT_STAGING_ARCHITECTURE, build_staging_network
 from ..stages import STAGES
@@ -42,13 +42,7 @@ def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume:
     """Train; writes out_dir/last.pt (resumable) and out_dir/best.pt (calibrated weights); returns the history."""
     import torch
 
-    from ...devices import select_device
-
-    device = select_device(config.device)
-    setup = init_distributed(device.type)
-    if setup.enabled and device.type == "cuda":
-        device = torch.device("cuda", setup.local_rank)
-        torch.cuda.set_device(device)
+    device, setup = init_device(config.device)
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
