@@ -16,7 +16,10 @@ def register(subparsers) -> None:
                     "sequence too, a slice-weighted accuracy only for comparison with per-slice papers, and a "
                     "logistic-regression baseline on the biomarkers trained on the train split.")
     parser.add_argument("--data", required=True, help="CirrMRI600+ release folder (or phantom output)")
-    parser.add_argument("--split", default="test", choices=("train", "valid", "test"))
+    parser.add_argument("--split", default="test", choices=("train", "valid", "test", "all"))
+    parser.add_argument("--baseline-train", metavar="RELEASE",
+                        help="fit the biomarker baseline on this release's train split (default: --data); use the "
+                             "staging model's training data when --data is a separate held-out release")
     parser.add_argument("--run", help="evaluate an unpublished training run folder (config.json + best.pt)")
     parser.add_argument("--model", help="staging model name in the manifest (default: newest)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the biomarker baseline")
@@ -31,7 +34,8 @@ def run(args) -> int:
 
     device = select_device(args.device)
     network, name = _network(args, device)
-    result = evaluate_staging(network, args.data, args.split, device, baseline=not args.no_baseline)
+    result = evaluate_staging(network, args.data, args.split, device, baseline=not args.no_baseline,
+                              baseline_train_root=args.baseline_train)
     result["model"] = name
     _print(result)
     if args.json:

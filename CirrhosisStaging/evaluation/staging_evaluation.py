@@ -10,7 +10,9 @@ from .metrics import classification_report
 
 
 def evaluate_staging(network, root, split: str = "test", device="cpu", baseline: bool = True,
-                     progress: bool = True) -> dict:
+                     progress: bool = True, baseline_train_root=None) -> dict:
+    """Figures on `split` of `root`; the baseline is fitted on the train split of `baseline_train_root`
+    (default `root`), which should be the data the network was trained on."""
     from ..staging.training.cases import load_cases
     from ..staging.training.trainer import _softmax, predict_logits
 
@@ -32,7 +34,7 @@ def evaluate_staging(network, root, split: str = "test", device="cpu", baseline:
                                                                        "quadratic_kappa")}
     result["per_slice_accuracy"] = _slice_weighted_accuracy(cases, probabilities.argmax(axis=1))
     if baseline:
-        result["biomarker_baseline"] = _baseline(root, split, progress)
+        result["biomarker_baseline"] = _baseline(baseline_train_root or root, root, split, progress)
     return result
 
 
@@ -43,11 +45,11 @@ def _slice_weighted_accuracy(cases, predicted) -> float:
     return float((slices * correct).sum() / slices.sum()) if slices.sum() else float("nan")
 
 
-def _baseline(root, split: str, progress: bool) -> dict:
+def _baseline(train_root, root, split: str, progress: bool) -> dict:
     from .baseline import FEATURES, feature_matrix, fit_baseline
     from .biomarker_rows import patient_biomarkers
 
-    train_rows = patient_biomarkers(root, "train", progress)
+    train_rows = patient_biomarkers(train_root, "train", progress)
     test_rows = patient_biomarkers(root, split, progress)
     model = fit_baseline(feature_matrix([r[2] for r in train_rows]), [r[1] for r in train_rows], len(STAGES))
     probabilities = model.probabilities(feature_matrix([r[2] for r in test_rows]))

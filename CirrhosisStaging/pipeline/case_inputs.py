@@ -25,13 +25,14 @@ class SequenceInput:
 
 
 def read_case_inputs(t1=None, t2=None, t1_mask=None, t2_mask=None) -> dict[str, SequenceInput]:
+    for sequence, path, mask_path in (("t1", t1, t1_mask), ("t2", t2, t2_mask)):
+        if path is None and mask_path is not None:
+            raise InputError(mask_path, f"a {sequence.upper()} mask was given without a {sequence.upper()} image")
     if t1 is None and t2 is None:
         raise InputError(None, "give --t1 and/or --t2")
     inputs = {}
     for sequence, path, mask_path in (("t1", t1, t1_mask), ("t2", t2, t2_mask)):
         if path is None:
-            if mask_path is not None:
-                raise InputError(mask_path, f"a {sequence.upper()} mask was given without a {sequence.upper()} image")
             continue
         image = validate_image(read_image(path), path)
         mask = None

@@ -14,7 +14,7 @@ from CirrhosisStaging.data import CirrMRIDataset
 
 def _cli(*args):
     return subprocess.run([sys.executable, "-m", "CirrhosisStaging.cli.main", *map(str, args)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -159,7 +159,7 @@ def test_valid_mask_takes_exact_image_grid(volume):
 def test_cli_reports_bad_input_in_one_line_with_exit_code_2(tmp_path):
     path = _write_array(tmp_path, "flat.nii.gz", np.zeros((20, 40, 40), np.float32), (5.0, 5.0, 5.0))
     result = subprocess.run([sys.executable, "-m", "CirrhosisStaging.cli.main", "check", str(path)],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, encoding="utf-8")
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and str(path) in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
@@ -169,6 +169,6 @@ def test_cli_check_mask_prints_grid_and_volumes(tmp_path, volume):
     image_path = write_image(volume, tmp_path / "image.nii.gz")
     mask_path = write_image(organ_mask(volume), tmp_path / "mask.nii.gz")
     result = subprocess.run([sys.executable, "-m", "CirrhosisStaging.cli.main", "check", str(image_path),
-                             "--mask", str(mask_path)], capture_output=True, text=True)
+                             "--mask", str(mask_path)], capture_output=True, text=True, encoding="utf-8")
     assert result.returncode == 0, result.stderr
     assert '"label_volumes_ml"' in result.stdout and '"1":' in result.stdout

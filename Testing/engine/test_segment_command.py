@@ -22,7 +22,7 @@ from CirrhosisStaging.segmentation.loading import load_segmenter
 
 def _cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "CirrhosisStaging.cli.main", *map(str, args)],
-                          capture_output=True, text=True, env=env)
+                          capture_output=True, text=True, encoding="utf-8", env=env)
 
 
 @pytest.mark.parametrize("sequence", ["t2", "t1"])

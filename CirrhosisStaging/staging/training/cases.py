@@ -23,9 +23,9 @@ class StagingCase:
 
 
 def staged_patients(root, split: str) -> list[PatientRecord]:
-    """Patients of `split` that have a stage and at least one series with a mask."""
+    """Patients of `split` ("all": every split) that have a stage and at least one series with a mask."""
     dataset = CirrMRIDataset(root)
-    return [p for p in dataset.patients(split=split)
+    return [p for p in dataset.patients(split=None if split == "all" else split)
             if p.stage in EVALUATION_TO_INDEX and any(p.series(s).mask is not None for s in p.sequences)]
 
 
