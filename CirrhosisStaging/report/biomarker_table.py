@@ -77,11 +77,8 @@ def height_in(result: dict) -> float:
 def draw(figure, band, result: dict) -> None:
     biomarkers = table_biomarkers(result)
     per_sequence = sequence_columns(result)
-    axis = figure.add_axes(band.rect())
-    axis.set_axis_off()
+    axis = band.inch_axes(figure)
     width, height = band.width_in, band.height_in
-    axis.set_xlim(0, width)
-    axis.set_ylim(0, height)
 
     value_x = 2.15
     columns = [("Measure", 0.08, "left"), ("Value", value_x + 0.9, "right")]

@@ -35,11 +35,8 @@ def footer_lines(result: dict) -> list[str]:
 
 
 def draw(figure, band, result: dict) -> None:
-    axis = figure.add_axes(band.rect())
-    axis.set_axis_off()
+    axis = band.inch_axes(figure)
     width, height = band.width_in, band.height_in
-    axis.set_xlim(0, width)
-    axis.set_ylim(0, height)
     axis.plot([0, width], [height - 0.04, height - 0.04], color=style.RULE, linewidth=0.6)
     for number, line in enumerate(footer_lines(result)):
         axis.text(0, height - 0.14 - 0.15 * number, line, fontsize=style.FONT_TINY, color=style.MUTED, va="top",

@@ -9,39 +9,35 @@ NOT_AVAILABLE = "n/a"
 _PRINTABLE = re.compile(r"[^\w .,:;()\[\]#+\-/&'@]")
 
 
-def number(value, decimals: int = 1, unit: str = "") -> str:
-    """`value` rounded, with its unit; "n/a" for None, NaN, booleans or anything not numeric."""
+def finite_number(value) -> float | None:
+    """`value` as a float, or None for None, NaN, infinities, booleans or anything not numeric."""
     if value is None or isinstance(value, bool):
-        return NOT_AVAILABLE
+        return None
     try:
         value = float(value)
     except (TypeError, ValueError):
-        return NOT_AVAILABLE
-    if not math.isfinite(value):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def number(value, decimals: int = 1, unit: str = "") -> str:
+    """`value` rounded, with its unit; "n/a" for None, NaN, booleans or anything not numeric."""
+    value = finite_number(value)
+    if value is None:
         return NOT_AVAILABLE
     text = f"{value:,.{decimals}f}".replace(",", "\u2009")  # thin-space thousands separator
     return f"{text} {unit}".rstrip() if unit else text
 
 
 def percent(value) -> str:
-    if value is None or isinstance(value, bool):
-        return NOT_AVAILABLE
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return NOT_AVAILABLE
-    return f"{100 * value:.0f}%" if math.isfinite(value) else NOT_AVAILABLE
+    value = finite_number(value)
+    return NOT_AVAILABLE if value is None else f"{100 * value:.0f}%"
 
 
 def probability(value) -> float | None:
     """A probability as a float in [0, 1], or None if missing or not a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return min(max(value, 0.0), 1.0) if math.isfinite(value) else None
+    value = finite_number(value)
+    return None if value is None else min(max(value, 0.0), 1.0)
 
 
 def short_sha(sha256) -> str:

@@ -17,11 +17,8 @@ _DEMONSTRATION_NOTICE = "Demonstration only. Not a diagnosis."
 
 
 def draw_title(figure, band, result: dict) -> None:
-    axis = figure.add_axes(band.rect())
-    axis.set_axis_off()
+    axis = band.inch_axes(figure)
     width, height = band.width_in, band.height_in
-    axis.set_xlim(0, width)
-    axis.set_ylim(0, height)
     axis.text(0, height - 0.05, "Cirrhosis staging report", fontsize=style.FONT_TITLE, fontweight="bold",
               color=style.TEXT, va="top")
     subtitle = "Liver MRI \u00b7 automated segmentation and fibrosis/cirrhosis staging \u00b7 research software"
@@ -55,11 +52,8 @@ def draw_notice(figure, band, result: dict) -> None:
     demonstration = bool(result.get("demonstration_only"))
     face, edge, colour = ((style.WARNING_FACE, style.WARNING_EDGE, style.WARNING_TEXT) if demonstration
                           else (style.INFO_FACE, style.INFO_EDGE, style.INFO_TEXT))
-    axis = figure.add_axes(band.rect())
-    axis.set_axis_off()
+    axis = band.inch_axes(figure)
     width, height = band.width_in, band.height_in
-    axis.set_xlim(0, width)
-    axis.set_ylim(0, height)
     axis.add_patch(FancyBboxPatch((0.03, 0.03), width - 0.06, height - 0.06, boxstyle="round,pad=0,rounding_size=0.06",
                                   facecolor=face, edgecolor=edge, linewidth=1.6 if demonstration else 0.8))
     axis.add_patch(FancyBboxPatch((0.03, 0.03), 0.09, height - 0.06, boxstyle="square,pad=0", facecolor=edge,

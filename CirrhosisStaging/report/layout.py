@@ -27,6 +27,14 @@ class Band:
         height = self.height if height_in is None else height_in / PAGE_HEIGHT_IN
         return [self.left + left_in / PAGE_WIDTH_IN, self.bottom + bottom_in / PAGE_HEIGHT_IN, width, height]
 
+    def inch_axes(self, figure):
+        """Invisible axes over the whole band whose data units are inches from its bottom-left corner."""
+        axis = figure.add_axes(self.rect())
+        axis.set_axis_off()
+        axis.set_xlim(0, self.width_in)
+        axis.set_ylim(0, self.height_in)
+        return axis
+
     @property
     def width_in(self) -> float:
         return self.width * PAGE_WIDTH_IN
