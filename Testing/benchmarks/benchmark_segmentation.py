@@ -55,7 +55,7 @@ def main() -> None:
     if args.phantoms:
         from CirrhosisStaging.phantom import make_case
 
-        print(f"\nPhantoms (liver only; seeds 9000+, never used in training)")
+        print("\nPhantoms (seeds 9000+, never used in training)")
         for sequence in ("t1", "t2"):
             for index in range(args.phantoms):
                 case = make_case(stage=1 + index % 3, seed=9000 + index, sequence=sequence, with_truth=False)
