@@ -5,6 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 
+def softmax(logits) -> np.ndarray:
+    logits = np.asarray(logits, dtype=float)
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def negative_log_likelihood(logits, labels) -> float:
+    probabilities = softmax(logits)
+    return float(-np.log(probabilities[np.arange(len(labels)), np.asarray(labels)].clip(1e-12)).mean())
+
+
 def confusion_matrix(truth, predicted, classes: int) -> np.ndarray:
     """Rows: true class, columns: predicted class."""
     matrix = np.zeros((classes, classes), dtype=int)

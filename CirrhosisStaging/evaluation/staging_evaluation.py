@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..staging.stages import STAGES
-from .metrics import classification_report
+from .metrics import classification_report, softmax
 
 
 def evaluate_staging(network, root, split: str = "test", device="cpu", baseline: bool = True,
@@ -14,11 +14,11 @@ def evaluate_staging(network, root, split: str = "test", device="cpu", baseline:
     """Figures on `split` of `root`; the baseline is fitted on the train split of `baseline_train_root`
     (default `root`), which should be the data the network was trained on."""
     from ..staging.training.cases import load_cases
-    from ..staging.training.trainer import _softmax, predict_logits
+    from ..staging.training.trainer import predict_logits
 
     cases = load_cases(root, split, progress)
     logits, labels = predict_logits(network, cases, device)
-    probabilities = _softmax(logits)
+    probabilities = softmax(logits)
     result = {"split": split, "per_patient": classification_report(labels, probabilities, STAGES)}
     result["per_patient"]["predictions"] = [
         {"patient_id": case.patient_id, "truth": STAGES[case.stage_index], "predicted": STAGES[int(p.argmax())],
@@ -29,7 +29,7 @@ def evaluate_staging(network, root, split: str = "test", device="cpu", baseline:
         subset = [c for c in cases if sequence in c.arrays]
         if subset:
             sequence_logits, sequence_labels = predict_logits(network, subset, device, sequences=(sequence,))
-            report = classification_report(sequence_labels, _softmax(sequence_logits), STAGES)
+            report = classification_report(sequence_labels, softmax(sequence_logits), STAGES)
             result["per_sequence"][sequence] = {k: report[k] for k in ("patients", "accuracy", "macro_f1",
                                                                        "quadratic_kappa")}
     result["per_slice_accuracy"] = _slice_weighted_accuracy(cases, probabilities.argmax(axis=1))

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import SimpleITK as sitk
 
 from ..data.labels import LIVER
@@ -71,8 +70,5 @@ def liver_only(labels: sitk.Image) -> sitk.Image:
     mask.CopyInformation(labels)
     return mask
 
-
-def has_label(labels: sitk.Image, value: int) -> bool:
-    return bool(np.any(sitk.GetArrayViewFromImage(labels) == value))
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import __version__
 from ..data.labels import LIVER, SPLEEN
 from ..io import atomic_directory, write_image
+from ..staging.stages import STAGES
 from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
 
 SCHEMA_VERSION = 1
@@ -74,7 +75,8 @@ class CasePipeline:
         staged = self.stager.stage(staging_inputs)
         timings["stage"] = time.perf_counter() - tic
         tic = time.perf_counter()
-        attention = attention_maps(self.stager.network, staging_inputs, labels, self.stager.device)
+        attention = attention_maps(self.stager.network, staging_inputs, labels, self.stager.device,
+                                   class_index=STAGES.index(staged.stage))
         timings["attention"] = time.perf_counter() - tic
         tic = time.perf_counter()
         biomarkers = {s: compute_biomarkers(inputs[s].image, labels[s], clinical) for s in inputs}

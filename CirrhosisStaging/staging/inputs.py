@@ -34,8 +34,9 @@ def prepare_staging_input(image: sitk.Image, labels: sitk.Image, path=None) -> S
     liver = sitk.GetArrayViewFromImage(labels) == LIVER
     if not liver.any():
         raise InputError(path, "liver mask is empty: nothing to stage")
-    normalized = normalize_intensity(sitk.Cast(image, sitk.sitkFloat32))
-    box = box_grid(image, liver)
+    body = body_mask(image)  # used twice: intensity statistics and the box centre
+    normalized = normalize_intensity(sitk.Cast(image, sitk.sitkFloat32), body)
+    box = box_grid(image, liver, body)
     background = float(sitk.GetArrayViewFromImage(normalized).min())
     image_box = sitk.GetArrayFromImage(resample_to_reference(normalized, box, "linear", default_value=background))
     liver_image = sitk.Cast(labels == LIVER, sitk.sitkFloat32)
@@ -43,10 +44,10 @@ def prepare_staging_input(image: sitk.Image, labels: sitk.Image, path=None) -> S
     return StagingInput(np.stack([image_box, liver_box]).astype(np.float32), box, image)
 
 
-def box_grid(image: sitk.Image, liver: np.ndarray) -> sitk.Image:
+def box_grid(image: sitk.Image, liver: np.ndarray, body: np.ndarray) -> sitk.Image:
     """An identity-direction grid of BOX_SIZE_XYZ voxels centred on the body (x, y) and the liver (z)."""
     liver_centre = np.array(image.TransformContinuousIndexToPhysicalPoint(_centroid_xyz(liver)))
-    low, high = _physical_bounds(image, body_mask(image))
+    low, high = _physical_bounds(image, body)
     centre = np.array([(low[0] + high[0]) / 2, (low[1] + high[1]) / 2, liver_centre[2]])
     spacing = np.array(BOX_SPACING_XYZ)
     size = np.array(BOX_SIZE_XYZ)

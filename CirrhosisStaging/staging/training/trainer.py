@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ...evaluation.metrics import classification_report
+from ...evaluation.metrics import classification_report, negative_log_likelihood, softmax
 from ...training.checkpoint import load_checkpoint, save_checkpoint
 from ...training.distributed import barrier, init_device, shutdown
 from ...training.schedule import set_cosine_learning_rate
@@ -84,8 +84,8 @@ def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume:
         if setup.is_main:
             logits, labels = predict_logits(model, val_cases, device)
             if len(labels):
-                report = classification_report(labels, _softmax(logits), STAGES)
-                record.update(val_nll=_nll(logits, labels), val_accuracy=report["accuracy"],
+                report = classification_report(labels, softmax(logits), STAGES)
+                record.update(val_nll=negative_log_likelihood(logits, labels), val_accuracy=report["accuracy"],
                               val_kappa=report["quadratic_kappa"])
                 if state["best_score"] is None or record["val_nll"] < state["best_score"]:
                     state["best_score"] = record["val_nll"]
@@ -160,15 +160,5 @@ def _calibrate_best(out_dir: Path, config, val_cases, device) -> None:
     network.temperature.fill_(temperature)
     torch.save(network.state_dict(), best)
     (out_dir / "calibration.json").write_text(json.dumps(
-        {"temperature": temperature, "val_nll_before": _nll(logits, labels),
-         "val_nll_after": _nll(logits / temperature, labels), "val_patients": int(len(labels))}, indent=2))
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def _nll(logits: np.ndarray, labels: np.ndarray) -> float:
-    probabilities = _softmax(logits)
-    return float(-np.log(probabilities[np.arange(len(labels)), labels].clip(1e-12)).mean())
+        {"temperature": temperature, "val_nll_before": negative_log_likelihood(logits, labels),
+         "val_nll_after": negative_log_likelihood(logits / temperature, labels), "val_patients": int(len(labels))}, indent=2))
