@@ -15,6 +15,8 @@ def register(subparsers) -> None:
     add_case_arguments(parser)
     parser.add_argument("--out", required=True, help="output folder (replaced only with --overwrite)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument("--progress-lines", action="store_true",
+                        help="print 'step: NAME' on stdout as each step starts (for a parent process, e.g. Slicer)")
     add_model_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -50,12 +52,17 @@ def clinical_from(args):
     return ClinicalInputs(args.age, args.ast, args.alt, args.platelets)
 
 
+def _print_step(name: str) -> None:
+    print(f"step: {name}", flush=True)
+
+
 def run(args) -> int:
     from ..pipeline.run_case import CasePipeline
 
     pipeline = CasePipeline(args.device, args.allow_download)
     result = pipeline.run(args.out, args.t1, args.t2, args.t1_mask, args.t2_mask, clinical_from(args),
-                          args.case_label, overwrite=args.overwrite)
+                          args.case_label, overwrite=args.overwrite,
+                          on_step=_print_step if args.progress_lines else None)
     summary = {"stage": result["stage"], "probabilities": {k: round(v, 3) for k, v in result["probabilities"].items()},
                "liver_volume_ml": result["liver_volume_ml"], "out": args.out,
                "seconds": result["timing_seconds"]["total"], "notice": result["notice"]}

@@ -23,6 +23,9 @@ def register(subparsers) -> None:
     parser.add_argument("--minutes", type=float, help="wall-clock budget; the schedule anneals within it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--init-weights", metavar="PT",
+                        help="start the image encoders from these weights (e.g. an earlier model's .pt); the "
+                             "biomarker branch always starts from the logistic baseline fitted on the train split")
     parser.add_argument("--no-resume", action="store_true")
     parser.add_argument("--publish", metavar="NAME:VERSION",
                         help="when done, copy the calibrated weights next to the model manifest and register them")
@@ -40,7 +43,8 @@ def run(args) -> int:
     out = Path(args.out)
     config = StagingTrainingConfig(out_dir=out, epochs=args.epochs, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate, seed=args.seed, device=args.device,
-                                   max_minutes=args.minutes)
+                                   max_minutes=args.minutes,
+                                   init_weights=Path(args.init_weights) if args.init_weights else None)
     history = train_staging(config, train_cases, val_cases, resume=not args.no_resume)
     (out / "history.json").write_text(json.dumps(history, indent=2))
     print(f"best weights: {out / 'best.pt'}")

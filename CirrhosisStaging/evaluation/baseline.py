@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FEATURES = ("liver_volume_ml", "spleen_volume_ml", "liver_spleen_volume_ratio", "surface_nodularity_mm",
-            "heterogeneity_index")
+from ..staging.biomarker_features import FEATURES, feature_matrix  # noqa: F401 (re-exported for callers)
 
 
 @dataclass
@@ -26,17 +25,11 @@ class LogisticBaseline:
         return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def feature_matrix(biomarker_rows: list[dict]) -> np.ndarray:
-    """Rows of biomarker dicts -> (patients, features); missing values (no spleen mask) as NaN."""
-    return np.array([[np.nan if row.get(name) is None else float(row[name]) for name in FEATURES]
-                     for row in biomarker_rows], dtype=float)
-
-
 def fit_baseline(features: np.ndarray, labels, classes: int = 3, l2: float = 1e-2) -> LogisticBaseline:
     import torch
 
-    mean = np.nanmean(features, axis=0)
-    mean = np.where(np.isnan(mean), 0.0, mean)
+    measured = ~np.isnan(features)
+    mean = np.where(measured, features, 0.0).sum(axis=0) / np.maximum(measured.sum(axis=0), 1)  # 0 if never measured
     filled = _impute(features, mean)
     scale = filled.std(axis=0)
     scale = np.where(scale > 1e-9, scale, 1.0)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tqdm import tqdm
 
 from ..io import read_image, read_mask, validate_image
 from ..staging.stages import EVALUATION_TO_INDEX
-from ..staging.training.cases import staged_patients
+from ..staging.training.cases import biomarker_labels_path, staged_patients
 
 
 def patient_biomarkers(root, split: str, progress: bool = True) -> list[tuple[str, int, dict]]:
@@ -19,12 +17,10 @@ def patient_biomarkers(root, split: str, progress: bool = True) -> list[tuple[st
     from ..biomarkers import compute_biomarkers
 
     rows = []
-    organs = Path(root) / "Phantom_organs"
     for patient in tqdm(staged_patients(root, split), desc=f"biomarkers {split}", disable=not progress):
         sequence = "t1" if patient.t1 is not None and patient.t1.mask is not None else "t2"
         series = patient.series(sequence)
-        organ_file = organs / sequence.upper() / series.image.name
-        label_path = organ_file if organ_file.exists() else series.mask
+        label_path = biomarker_labels_path(root, sequence, series)
         image = validate_image(read_image(series.image), series.image)
         rows.append((patient.patient_id, EVALUATION_TO_INDEX[patient.stage],
                      compute_biomarkers(image, read_mask(label_path))))

@@ -46,13 +46,16 @@ class CasePipeline:
         return self._segmenter
 
     def run(self, out_dir, t1=None, t2=None, t1_mask=None, t2_mask=None, clinical=None, case_label=None,
-            overwrite: bool = False, report: bool = True) -> dict:
+            overwrite: bool = False, report: bool = True, on_step=None) -> dict:
+        """`on_step(name)` is called as each step starts (a GUI or a parent process shows progress with it)."""
         from ..biomarkers import compute_biomarkers
         from ..export import standard_segments, write_seg_nrrd
         from ..staging.attention import attention_maps
         from ..staging.inputs import prepare_staging_input
 
+        step = on_step or (lambda name: None)
         timings, started = {}, time.perf_counter()
+        step("read")
         inputs = read_case_inputs(t1, t2, t1_mask, t2_mask)
         check_outputs_do_not_touch_inputs(out_dir, inputs)
         if Path(out_dir).exists() and not overwrite:
@@ -63,6 +66,7 @@ class CasePipeline:
 
         labels, sources = {}, {}
         for sequence, item in inputs.items():
+            step(f"segment_{sequence}")
             tic = time.perf_counter()
             if item.mask is not None:
                 labels[sequence], sources[sequence] = item.mask, "user"
@@ -70,17 +74,20 @@ class CasePipeline:
                 labels[sequence], sources[sequence] = self.segmenter.segment(item.image).labels, "model"
             timings[f"segment_{sequence}"] = time.perf_counter() - tic
 
+        step("biomarkers")
+        tic = time.perf_counter()
+        biomarkers = {s: compute_biomarkers(inputs[s].image, labels[s], clinical) for s in inputs}
+        timings["biomarkers"] = time.perf_counter() - tic
+        step("stage")
         tic = time.perf_counter()
         staging_inputs = {s: prepare_staging_input(inputs[s].image, labels[s], inputs[s].mask_path) for s in inputs}
-        staged = self.stager.stage(staging_inputs)
+        staged = self.stager.stage(staging_inputs, biomarkers)
         timings["stage"] = time.perf_counter() - tic
+        step("attention")
         tic = time.perf_counter()
         attention = attention_maps(self.stager.network, staging_inputs, labels, self.stager.device,
                                    class_index=STAGES.index(staged.stage))
         timings["attention"] = time.perf_counter() - tic
-        tic = time.perf_counter()
-        biomarkers = {s: compute_biomarkers(inputs[s].image, labels[s], clinical) for s in inputs}
-        timings["biomarkers"] = time.perf_counter() - tic
 
         preferred = "t1" if "t1" in inputs else "t2"  # 3D GRE: thinner slices, better volumes
         result = self._result(inputs, staged, sources, biomarkers, preferred, clinical, case_label)
@@ -91,6 +98,7 @@ class CasePipeline:
                                segments=standard_segments([LIVER, SPLEEN]), reference=item.image)
                 write_image(attention[sequence], work / f"{sequence}_attention.nii.gz")
             if report:
+                step("report")
                 from ..report import SequenceView, write_report
 
                 tic = time.perf_counter()
@@ -132,7 +140,8 @@ class CasePipeline:
             "clinical": clinical_part,
             "models": {"segmentation": segmentation,
                        "staging": {"name": entry.name, "version": entry.version, "sha256": entry.sha256,
-                                   "demonstration_only": bool(entry.demonstration_only)}},
+                                   "demonstration_only": bool(entry.demonstration_only),
+                                   "reads_biomarkers": self.stager.uses_biomarkers}},
             "device": str(self.stager.device),
             "engine_version": __version__,
             "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .biomarker_features import biomarker_vector, combined_vector
 from .inputs import StagingInput
 from .stages import STAGES
 
@@ -28,18 +29,25 @@ class Stager:
         self.device = device
         self.entry = entry
 
-    def stage(self, inputs: dict[str, StagingInput]) -> StagingResult:
-        combined = self._probabilities({s: i.array for s, i in inputs.items()})
-        per_sequence = {s: self._probabilities({s: inputs[s].array}) for s in inputs} if len(inputs) > 1 else {
-            s: combined for s in inputs}
+    @property
+    def uses_biomarkers(self) -> bool:
+        return getattr(self.network, "biomarker_branch", None) is not None
+
+    def stage(self, inputs: dict[str, StagingInput], biomarkers: dict[str, dict] | None = None) -> StagingResult:
+        """`biomarkers`: sequence -> compute_biomarkers() output, read by models with a biomarker branch."""
+        vectors = {s: biomarker_vector((biomarkers or {}).get(s)) for s in inputs}
+        combined = self._probabilities({s: i.array for s, i in inputs.items()}, combined_vector(vectors.values()))
+        per_sequence = {s: self._probabilities({s: inputs[s].array}, vectors[s]) for s in inputs} \
+            if len(inputs) > 1 else {s: combined for s in inputs}
         return StagingResult(combined, per_sequence)
 
-    def _probabilities(self, arrays: dict[str, np.ndarray]) -> dict:
+    def _probabilities(self, arrays: dict[str, np.ndarray], biomarkers: np.ndarray) -> dict:
         import torch
 
         with torch.inference_mode():
             tensors = {s: torch.from_numpy(a)[None].to(self.device) for s, a in arrays.items()}
-            probabilities = torch.softmax(self.network(tensors).float(), dim=1)[0].cpu().numpy().astype(float)
+            vector = torch.from_numpy(biomarkers)[None].to(self.device)
+            probabilities = torch.softmax(self.network(tensors, vector).float(), dim=1)[0].cpu().numpy().astype(float)
         probabilities = probabilities / probabilities.sum()
         return {name: float(p) for name, p in zip(STAGES, probabilities)}
 

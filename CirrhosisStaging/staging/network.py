@@ -3,6 +3,11 @@
 After Zeng et al. (sequence-specific encoders fused by cross-sequence attention) and Aggarwal 2025 (the liver
 mask as input). Either sequence may be missing: T1W and T2W are separate, unregistered series and many
 patients have only one, so the fusion works on whatever is given and training drops sequences at random.
+
+Optionally (`biomarkers` > 0) a biomarker branch adds the logits of a linear model on the standardized
+biomarker vector (volumes, ratio, nodularity, heterogeneity) to the image logits: late fusion, so the image
+encoders learn what the numbers miss. Training starts that branch from the logistic-regression baseline and the
+image head from zero, so the network begins exactly at the baseline and has to improve on it.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ DEFAULT_STAGING_ARCHITECTURE = {
     "heads": 4,
     "num_classes": 3,
     "dropout": 0.2,
+    "biomarkers": 5,                  # length of staging.biomarker_features.FEATURES; 0: image only
 }
 
 
@@ -46,8 +52,27 @@ def _network_class():
         def forward(self, x):
             return self.blocks(x)
 
+    class BiomarkerBranch(nn.Module):
+        """Linear logits on standardized biomarkers; a missing value (or a feature never seen in training)
+        contributes nothing, as the baseline's mean imputation does."""
+
+        def __init__(self, features, num_classes):
+            super().__init__()
+            self.linear = nn.Linear(features, num_classes)
+            self.register_buffer("mean", torch.zeros(features))
+            self.register_buffer("scale", torch.ones(features))
+            self.register_buffer("used", torch.ones(features))   # 0 for features absent from the training data
+
+        def forward(self, biomarkers, batch, device):
+            if biomarkers is None:
+                biomarkers = torch.full((batch, len(self.mean)), float("nan"), device=device)
+            standardized = (biomarkers.float() - self.mean) / self.scale
+            standardized = torch.where(torch.isnan(standardized), torch.zeros_like(standardized), standardized)
+            return self.linear(standardized * self.used)
+
     class CrossSequenceStager(nn.Module):
-        def __init__(self, in_channels=2, channels=(8, 16, 32, 64), heads=4, num_classes=3, dropout=0.2):
+        def __init__(self, in_channels=2, channels=(8, 16, 32, 64), heads=4, num_classes=3, dropout=0.2,
+                     biomarkers=0):
             super().__init__()
             width = channels[-1]
             self.encoders = nn.ModuleDict({s: SequenceEncoder(in_channels, channels) for s in ("t1", "t2")})
@@ -57,9 +82,11 @@ def _network_class():
             self.head = nn.Sequential(nn.LayerNorm(width), nn.Dropout(dropout), nn.Linear(width, num_classes))
             # Calibration (temperature scaling), fitted on validation data after training.
             self.register_buffer("temperature", torch.ones(1))
+            self.biomarker_branch = BiomarkerBranch(biomarkers, num_classes) if biomarkers else None
 
-        def forward(self, inputs: dict):
-            """inputs: {"t1": (B, 2, z, y, x), "t2": ...}, one or both. Returns calibrated logits (B, classes)."""
+        def forward(self, inputs: dict, biomarkers=None):
+            """inputs: {"t1": (B, 2, z, y, x), "t2": ...}, one or both; biomarkers: (B, features) raw values, NaN
+            where missing (None: all missing). Returns calibrated logits (B, classes)."""
             present = [s for s in ("t1", "t2") if inputs.get(s) is not None]
             if not present:
                 raise ValueError("staging needs at least one of t1, t2")
@@ -79,6 +106,9 @@ def _network_class():
                 w = weights[s] / weights[s].sum(dim=1, keepdim=True)
                 fused.append((x * w.unsqueeze(-1)).sum(dim=1))
             pooled = torch.stack(fused).mean(dim=0)
-            return self.head(pooled) / self.temperature
+            logits = self.head(pooled)
+            if self.biomarker_branch is not None:
+                logits = logits + self.biomarker_branch(biomarkers, len(pooled), pooled.device)
+            return logits / self.temperature
 
     return CrossSequenceStager

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 from test_staging_engine import TINY
 
 from CirrhosisStaging.evaluation.staging_evaluation import evaluate_staging
 from CirrhosisStaging.phantom import write_release
+from CirrhosisStaging.staging.biomarker_features import FEATURES
 from CirrhosisStaging.staging.network import build_staging_network
 from CirrhosisStaging.staging.training.cases import load_cases
 from CirrhosisStaging.staging.training.publish import publish_staging
@@ -22,11 +24,15 @@ def release(tmp_path_factory):
                          with_2d=False, size_scale=0.3, progress=False)
 
 
-def test_train_resume_calibrate_evaluate_publish(release, tmp_path):
+@pytest.mark.parametrize("architecture", [TINY, {**TINY, "biomarkers": len(FEATURES)}], ids=["image", "fused"])
+def test_train_resume_calibrate_evaluate_publish(release, tmp_path, architecture):
     train, valid = load_cases(release, "train", False), load_cases(release, "valid", False)
     assert train and all(case.arrays for case in train)
     assert {s for case in train for s in case.arrays} <= {"t1", "t2"}
-    config = StagingTrainingConfig(out_dir=tmp_path / "run", architecture=TINY, epochs=1, batch_size=2, device="cpu")
+    # Phantom releases carry organ labels: the spleen is measured, so every biomarker is present.
+    assert all(not np.isnan(case.biomarker_vector()).any() for case in train)
+    config = StagingTrainingConfig(out_dir=tmp_path / "run", architecture=architecture, epochs=1, batch_size=2,
+                                   device="cpu")
     history = train_staging(config, train, valid, progress=False)
     assert len(history) == 1 and "val_nll" in history[0]
     config.epochs = 2
@@ -35,7 +41,7 @@ def test_train_resume_calibrate_evaluate_publish(release, tmp_path):
     calibration = json.loads((tmp_path / "run" / "calibration.json").read_text())
     assert calibration["temperature"] > 0
 
-    network = build_staging_network(TINY)
+    network = build_staging_network(architecture)
     network.load_state_dict(torch.load(tmp_path / "run" / "best.pt", weights_only=True))
     assert float(network.temperature) == pytest.approx(calibration["temperature"])
     result = evaluate_staging(network, release, "test", baseline=True, progress=False)

@@ -19,6 +19,7 @@ from ..network import DEFAULT_STAGING_ARCHITECTURE, build_staging_network
 from ..stages import STAGES
 from .augmentation import augment_case
 from .calibration import fit_temperature
+from .initialization import load_matching_weights, start_from_baseline
 
 
 @dataclass
@@ -33,9 +34,11 @@ class StagingTrainingConfig:
     seed: int = 0
     device: str = "auto"
     max_minutes: float | None = None
+    init_weights: Path | None = None      # start the image encoders from an earlier model's weights
 
     def to_json(self) -> dict:
-        return {**asdict(self), "out_dir": str(self.out_dir)}
+        return {**asdict(self), "out_dir": str(self.out_dir),
+                "init_weights": None if self.init_weights is None else str(self.init_weights)}
 
 
 def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume: bool = True, progress: bool = True):
@@ -46,7 +49,13 @@ def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume:
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    network = build_staging_network(config.architecture).to(device)
+    network = build_staging_network(config.architecture)
+    checkpoint_path = out_dir / "last.pt"
+    if not (resume and checkpoint_path.exists()):
+        if config.init_weights is not None:
+            load_matching_weights(network, Path(config.init_weights))
+        start_from_baseline(network, train_cases)
+    network = network.to(device)
     model = network
     if setup.enabled:
         # A batch holding only one sequence leaves the other encoder unused.
@@ -59,7 +68,6 @@ def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume:
     steps_per_epoch = max(1, len(train_cases) // (config.batch_size * setup.world_size))
     total_steps = config.epochs * steps_per_epoch
     state = {"epoch": 0, "step": 0, "minutes": 0.0, "best_score": None, "history": []}
-    checkpoint_path = out_dir / "last.pt"
     if resume and checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path, model, optimizer, scaler)
     if setup.is_main:
@@ -116,7 +124,8 @@ def predict_logits(network, cases, device, sequences=None):
             if not present:
                 continue
             inputs = {s: torch.from_numpy(case.arrays[s])[None].to(device) for s in present}
-            logits.append(network(inputs).float().cpu().numpy()[0])
+            biomarkers = _biomarker_tensor([case], present, device)
+            logits.append(network(inputs, biomarkers).float().cpu().numpy()[0])
             labels.append(case.stage_index)
     network.train()
     return np.array(logits).reshape(-1, len(STAGES)), np.array(labels, dtype=int)
@@ -129,20 +138,30 @@ def _train_step(network, batch, rng, loss_function, optimizer, scaler, device) -
     groups: dict[tuple, list] = {}
     for case in batch:
         arrays = augment_case(case.arrays, rng)
-        groups.setdefault(tuple(sorted(arrays)), []).append((arrays, case.stage_index))
+        groups.setdefault(tuple(sorted(arrays)), []).append((arrays, case.stage_index, case))
     optimizer.zero_grad(set_to_none=True)
     total = 0.0
     for sequences, members in groups.items():
         inputs = {s: torch.from_numpy(np.stack([m[0][s] for m in members])).to(device) for s in sequences}
         labels = torch.tensor([m[1] for m in members], device=device)
+        biomarkers = _biomarker_tensor([m[2] for m in members], sequences, device)
         with torch.autocast(device.type, enabled=device.type == "cuda"):
-            logits = network(inputs)
+            logits = network(inputs, biomarkers)
         loss = loss_function(logits.float(), labels) * len(members) / len(batch)
         scaler.scale(loss).backward()
         total += float(loss.detach())
     scaler.step(optimizer)
     scaler.update()
     return total
+
+
+def _biomarker_tensor(cases, sequences, device):
+    """(B, features) biomarkers measured on the sequences the network is given (None for cases without any)."""
+    import torch
+
+    if not all(case.biomarkers for case in cases):
+        return None
+    return torch.from_numpy(np.stack([case.biomarker_vector(sequences) for case in cases])).to(device)
 
 
 def _calibrate_best(out_dir: Path, config, val_cases, device) -> None:

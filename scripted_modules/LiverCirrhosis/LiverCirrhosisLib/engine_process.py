@@ -1,0 +1,99 @@
+"""The engine's command line in a separate process: Slicer's GUI never blocks on torch, a crash in the model
+cannot take the scene down, and Cancel really stops the work (the engine writes its outputs atomically, so a
+cancelled run leaves nothing half-written)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENGINE_ROOT = Path(__file__).resolve().parents[3]   # the folder that holds the CirrhosisStaging package
+
+# Steps the engine announces (`run --progress-lines`) and the share of the work done when each one starts.
+STEP_PROGRESS = {"read": 0.02, "segment_t1": 0.05, "segment_t2": 0.25, "biomarkers": 0.45, "stage": 0.55,
+                 "attention": 0.65, "report": 0.8}
+
+
+@dataclass
+class EngineJob:
+    """One engine command running in the background. Poll `state`/`progress`; `wait()` or `cancel()`."""
+    command: list[str]
+    state: str = "starting"          # starting, <engine step>, finished, failed, cancelled
+    progress: float = 0.0
+    error: str | None = None
+    output_lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        environment = dict(os.environ)
+        environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ENGINE_ROOT), environment.get("PYTHONPATH")]))
+        environment.setdefault("PYTHONIOENCODING", "utf-8")
+        self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         encoding="utf-8", errors="replace", env=environment)
+        self._stderr: list[str] = []
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def wait(self, timeout: float | None = None) -> "EngineJob":
+        self._process.wait(timeout)
+        self._finish()
+        return self
+
+    def poll(self) -> bool:
+        """True once the process has ended (state updated)."""
+        if self._process.poll() is None:
+            return False
+        self._finish()
+        return True
+
+    def cancel(self) -> None:
+        if self.running:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self.state, self.error = "cancelled", None
+        for reader in self._readers:
+            reader.join(timeout=5)
+
+    def _finish(self) -> None:
+        for reader in self._readers:
+            reader.join(timeout=5)
+        if self.state == "cancelled":
+            return
+        if self._process.returncode == 0:
+            self.state, self.progress = "finished", 1.0
+        else:
+            self.state = "failed"
+            errors = [line for line in self._stderr if line.startswith("error:")]
+            self.error = (errors[-1] if errors else (self._stderr[-1] if self._stderr else
+                          f"engine exited with code {self._process.returncode}")).strip()
+
+    def _read_stdout(self) -> None:
+        for line in self._process.stdout:
+            line = line.rstrip("\n")
+            self.output_lines.append(line)
+            if line.startswith("step: "):
+                step = line[len("step: "):].strip()
+                self.state = step
+                self.progress = max(self.progress, STEP_PROGRESS.get(step, self.progress))
+
+    def _read_stderr(self) -> None:
+        for line in self._process.stderr:
+            self._stderr.append(line.rstrip("\n"))
+
+
+def engine_command(arguments: list[str], python_executable: str | None = None) -> list[str]:
+    """The engine CLI run by the given Python (Slicer: PythonSlicer; tests: this interpreter)."""
+    return [python_executable or sys.executable, "-m", "CirrhosisStaging.cli.main", *arguments]

@@ -1,0 +1,64 @@
+"""A standalone MRML scene with the module logics Slicer would register (for tests, scripts, the web app).
+
+Inside the Slicer application use `SceneContext.from_slicer()`: the running application's scene and logics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class SceneContext:
+    scene: object              # vtkMRMLScene
+    app_logic: object          # vtkSlicerApplicationLogic (or Slicer's own)
+    volumes_logic: object      # vtkSlicerVolumesLogic
+    segmentations_logic: object  # vtkSlicerSegmentationsModuleLogic
+
+    @classmethod
+    def from_slicer(cls) -> "SceneContext":
+        import slicer
+
+        return cls(slicer.mrmlScene, slicer.app.applicationLogic(), slicer.modules.volumes.logic(),
+                   slicer.modules.segmentations.logic())
+
+
+def create_scene() -> SceneContext:
+    """Scene + application, colour, volumes, segmentations and subject-hierarchy logics, as Slicer sets them up."""
+    import tempfile
+
+    from slicer import (vtkCacheManager, vtkDataIOManager, vtkMRMLColorLogic, vtkMRMLScene, vtkSlicerApplicationLogic,
+                        vtkSlicerSegmentationsModuleLogic, vtkSlicerSubjectHierarchyModuleLogic, vtkSlicerVolumesLogic)
+    from vtkmodules.vtkCommonCore import vtkCollection
+
+    scene = vtkMRMLScene()
+    # Reading a .mrb unpacks into the cache manager's folder, as in the application.
+    cache = vtkCacheManager()
+    cache.SetRemoteCacheDirectory(tempfile.mkdtemp(prefix="LiverCirrhosis-cache-"))
+    data_io = vtkDataIOManager()
+    data_io.SetCacheManager(cache)
+    scene.SetCacheManager(cache)
+    scene.SetDataIOManager(data_io)
+    app_logic = vtkSlicerApplicationLogic()
+    app_logic.SetMRMLScene(scene)
+    app_logic.SetSliceLogics(vtkCollection())
+    app_logic.SetViewLogics(vtkCollection())
+    colors = vtkMRMLColorLogic()
+    colors.SetMRMLApplicationLogic(app_logic)
+    colors.SetMRMLScene(scene)
+    app_logic.SetModuleLogic("Colors", colors)
+    volumes = vtkSlicerVolumesLogic()
+    volumes.SetMRMLScene(scene)
+    volumes.SetMRMLApplicationLogic(app_logic)
+    app_logic.SetModuleLogic("Volumes", volumes)
+    segmentations = vtkSlicerSegmentationsModuleLogic()
+    segmentations.SetMRMLScene(scene)
+    segmentations.SetMRMLApplicationLogic(app_logic)
+    app_logic.SetModuleLogic("Segmentations", segmentations)
+    hierarchy = vtkSlicerSubjectHierarchyModuleLogic()
+    hierarchy.SetMRMLScene(scene)
+    hierarchy.SetMRMLApplicationLogic(app_logic)
+    app_logic.SetModuleLogic("SubjectHierarchy", hierarchy)
+    context = SceneContext(scene, app_logic, volumes, segmentations)
+    context._keep = (colors, hierarchy, cache, data_io)   # logics must outlive this call
+    return context

@@ -1,0 +1,159 @@
+"""What the panel's buttons do, on MRML: segment, stage, re-stage with an edited mask, attention overlay,
+results table. The engine runs as a separate process (engine_process); this file moves data between the
+scene and that process and never imports torch.
+
+Headless use (Slicer's Python console or a script):
+    logic = CirrhosisStagingLogic(SceneContext.from_slicer())
+    case = logic.process(t1=t1_node, t2=t2_node)              # waits; returns CaseNodes
+    case = logic.process(t1=t1_node, segmentations=case.segmentations, previous=case)   # re-stage
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from CirrhosisStaging.errors import InputError
+
+from .attention_overlay import add_attention_volume
+from .engine_process import EngineJob, engine_command
+from .results_table import fill_results_table
+from .segmentation_nodes import labels_from_segmentation, segmentation_from_labels
+from .volume_io import write_volume_node
+
+SEQUENCES = ("t1", "t2")
+
+
+@dataclass
+class CaseNodes:
+    """The MRML nodes of one staged case, and the engine's result behind them."""
+    volumes: dict = field(default_factory=dict)         # sequence -> vtkMRMLScalarVolumeNode
+    segmentations: dict = field(default_factory=dict)   # sequence -> vtkMRMLSegmentationNode
+    attention: dict = field(default_factory=dict)       # sequence -> vtkMRMLScalarVolumeNode
+    results_table: object = None                        # vtkMRMLTableNode
+    result: dict | None = None                          # the engine's result.json
+    previous_result: dict | None = None                 # the result before this re-stage, if any
+    run_folder: Path | None = None                      # engine outputs (report.pdf, masks, ...)
+
+
+@dataclass
+class PendingRun:
+    """An engine run in progress. The GUI polls `job`; `complete()` loads the results into the scene."""
+    job: EngineJob
+    finish: object      # callable() -> CaseNodes
+
+    def complete(self) -> CaseNodes:
+        if self.job.running:
+            self.job.wait()
+        else:
+            self.job.poll()
+        if self.job.state == "cancelled":
+            raise InputError(None, "cancelled")
+        if self.job.state != "finished":
+            raise InputError(None, self.job.error or "the engine failed")
+        return self.finish()
+
+
+class CirrhosisStagingLogic:
+    def __init__(self, context, work_folder=None, python_executable: str | None = None, device: str = "auto"):
+        self.context = context
+        self.work_folder = Path(work_folder or tempfile.mkdtemp(prefix="LiverCirrhosis-"))
+        self.python_executable = python_executable
+        self.device = device
+
+    # -- Stage / re-stage ------------------------------------------------------------------------------------
+
+    def process(self, t1=None, t2=None, segmentations: dict | None = None, previous: CaseNodes | None = None,
+                clinical: dict | None = None, wait: bool = True, force_cpu: bool = False):
+        """Segment (where no segmentation is given), stage, explain. Given segmentations are used as they are
+        (re-staging after a correction) and never modified. Returns CaseNodes (wait=True) or a PendingRun."""
+        volumes = {s: v for s, v in (("t1", t1), ("t2", t2)) if v is not None}
+        if not volumes:
+            raise InputError(None, "select a T1W or a T2W volume (or both)")
+        segmentations = {s: n for s, n in (segmentations or {}).items() if n is not None and s in volumes}
+        folder = self._new_run_folder("stage")
+        arguments = ["run", "--out", str(folder / "out"), "--progress-lines",
+                     "--device", "cpu" if force_cpu else self.device]
+        for sequence, volume in volumes.items():
+            arguments += [f"--{sequence}", str(write_volume_node(volume, folder / f"{sequence}.nii.gz"))]
+            if sequence in segmentations:
+                labels = labels_from_segmentation(segmentations[sequence], volume)
+                mask_path = folder / f"{sequence}_mask.nii.gz"
+                from CirrhosisStaging.io import write_image
+
+                write_image(labels, mask_path)
+                arguments += [f"--{sequence}-mask", str(mask_path)]
+        for key in ("age", "ast", "alt", "platelets"):
+            if clinical and clinical.get(key) is not None:
+                arguments += [f"--{key}", str(clinical[key])]
+        job = EngineJob(engine_command(arguments, self.python_executable))
+        pending = PendingRun(job, lambda: self._load_stage_outputs(folder / "out", volumes, segmentations, previous))
+        return pending.complete() if wait else pending
+
+    def _load_stage_outputs(self, out: Path, volumes, segmentations, previous) -> CaseNodes:
+        from CirrhosisStaging.export import read_seg_nrrd
+        from CirrhosisStaging.io import read_image
+
+        result = json.loads((out / "result.json").read_text())
+        case = CaseNodes(volumes=dict(volumes), result=result, run_folder=out,
+                         previous_result=previous.result if previous else None)
+        for sequence, volume in volumes.items():
+            outputs = result["sequences"][sequence]["outputs"]
+            if sequence in segmentations:
+                case.segmentations[sequence] = segmentations[sequence]
+            else:
+                labels = _organ_labels(*read_seg_nrrd(out / outputs["segmentation"]))
+                case.segmentations[sequence] = segmentation_from_labels(self.context, labels, volume)
+            old = previous.attention.get(sequence) if previous else None
+            if old is not None and old.GetScene() is not None:
+                self.context.scene.RemoveNode(old)   # model output, not user work: replaced by the new map
+            case.attention[sequence] = add_attention_volume(self.context, read_image(out / outputs["attention"]),
+                                                            volume)
+        table = previous.results_table if previous else None
+        case.results_table = fill_results_table(self.context.scene, result, case.previous_result, table)
+        return case
+
+    # -- Segment only ----------------------------------------------------------------------------------------
+
+    def segment(self, volume, wait: bool = True, force_cpu: bool = False):
+        """Liver + spleen of one volume into a NEW segmentation node (an edited one is never replaced)."""
+        folder = self._new_run_folder("segment")
+        image_path = write_volume_node(volume, folder / "image.nii.gz")
+        arguments = ["segment", str(image_path), "--out", str(folder / "labels.nii.gz"),
+                     "--device", "cpu" if force_cpu else self.device]
+        job = EngineJob(engine_command(arguments, self.python_executable))
+        pending = PendingRun(job, lambda: self._load_segmentation(folder / "labels.nii.gz", volume))
+        return pending.complete() if wait else pending
+
+    def _load_segmentation(self, labels_path: Path, volume):
+        from CirrhosisStaging.io import read_mask
+
+        return segmentation_from_labels(self.context, read_mask(labels_path), volume)
+
+    def _new_run_folder(self, kind: str) -> Path:
+        self.work_folder.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=self.work_folder))
+
+    def clear_work_folder(self) -> None:
+        shutil.rmtree(self.work_folder, ignore_errors=True)
+
+
+def _organ_labels(image, segments):
+    """A .seg.nrrd's voxels relabelled with the engine's organ values, segments matched by their stable id."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    from CirrhosisStaging.export.terminology import STANDARD_SEGMENTS
+
+    values = {definition.id: value for value, definition in STANDARD_SEGMENTS.items()}
+    array = sitk.GetArrayViewFromImage(image)
+    labels = np.zeros(array.shape, np.uint8)
+    for segment in segments:
+        if segment["id"] in values:
+            labels[array == segment["label_value"]] = values[segment["id"]]
+    result = sitk.GetImageFromArray(labels)
+    result.CopyInformation(image)
+    return result
