@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+# The browser tests drive Debian's chromium (never a downloaded browser): install it when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: chromium is missing and cannot be installed here (needs root + apt-get); browser tests will fail" >&2
+  fi
+fi
 stamp=.venv/.requirements-installed
 if [ -f "$stamp" ] && cmp -s requirements.txt "$stamp"; then
   exit 0

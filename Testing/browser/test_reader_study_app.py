@@ -1,0 +1,116 @@
+"""The reader study in a real browser: load a case, views render, erase part of the liver and see the
+server-side mask shrink, re-stage, answer before the reveal, the CSV row, reload and nothing lost, a broken case."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+
+import numpy as np
+import pytest
+
+STATUS = "document.querySelector('#status').innerText"
+
+
+def _liver_ml(page) -> float:
+    return float(page.inner_text("#liver-ml").split(":")[1].split("mL")[0])
+
+
+def _wait_staged(page, timeout=180_000):
+    page.wait_for_function(f"{STATUS}.startsWith('Staged')", timeout=timeout)
+
+
+def _axial_view_box(page):
+    """The largest view image on the page: the axial view in the 'Axial Primary' layout."""
+    boxes = [b for b in (img.bounding_box() for img in page.query_selector_all("img")) if b]
+    return max(boxes, key=lambda b: b["width"] * b["height"])
+
+
+def test_reader_study_flow(page, web_server):
+    url, results, startup_seconds = web_server
+    assert startup_seconds < 120
+    page.goto(url)
+    page.wait_for_selector("#case-case1")
+    assert page.inner_text("#progress").startswith("0 / 3")
+
+    clicked = time.monotonic()
+    page.click("#case-case1")
+    _wait_staged(page)
+    stage_seconds = time.monotonic() - clicked
+    page.wait_for_timeout(1000)
+    shot = page.screenshot()
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(shot)).convert("L"), dtype=float)
+    box = _axial_view_box(page)
+    view = pixels[int(box["y"]):int(box["y"] + box["height"]), int(box["x"]):int(box["x"] + box["width"])]
+    assert view.std() > 10, "the axial view is blank"
+    assert "Model:" not in page.content() or not page.is_visible("#model-answer")   # hidden before the answer
+
+    before = _liver_ml(page)
+    assert before > 100 and "(edited)" not in page.inner_text("#liver-ml")
+    page.click("#mode-erase")
+    page.wait_for_timeout(300)
+    # Sweep the brush across the left half of the axial image, where the liver is (patient right).
+    for fraction_y in (0.45, 0.5, 0.55, 0.6):
+        page.mouse.move(box["x"] + 0.15 * box["width"], box["y"] + fraction_y * box["height"])
+        page.mouse.down()
+        page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + fraction_y * box["height"], steps=25)
+        page.mouse.up()
+    page.wait_for_function(f"document.querySelector('#liver-ml').innerText.includes('(edited)')")
+    after = _liver_ml(page)
+    assert after < before - 5, (before, after)
+
+    page.click("#mode-none")
+    page.click("#restage-button")
+    page.wait_for_function(f"{STATUS}.includes('edited mask')", timeout=180_000)
+
+    page.click("#reader-severe")
+    page.click("#reveal-button")
+    page.wait_for_selector("#model-stage")
+    model_text = page.inner_text("#model-stage")
+    assert model_text.split(":")[1].strip() in ("mild", "moderate", "severe")
+    rows = list(csv.DictReader(results.open(encoding="utf-8")))
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["reader_id"] == "reader-7" and row["case_id"] == "case1" and row["reader_stage"] == "severe"
+    assert row["mask_edited"] == "True" and row["truth_stage"] == "mild"
+    assert row["model_stage"] == model_text.split(":")[1].strip()
+    assert abs(sum(float(row[k]) for k in ("p_mild", "p_moderate", "p_severe")) - 1) < 1e-3
+    assert float(row["seconds_spent"]) > 0
+
+    page.reload()                                   # a closed or reloaded tab loses nothing
+    page.wait_for_selector("#case-case1")
+    assert page.inner_text("#progress").startswith("1 / 3")
+    page.click("#case-case1")
+    _wait_staged(page)
+    assert page.is_visible("#model-stage")          # already answered: shown, not asked again
+    assert len(list(csv.DictReader(results.open(encoding="utf-8")))) == 1
+
+    page.click("#summary-button")
+    page.wait_for_selector("#summary-answers")
+    assert "Answers: 1" in page.inner_text("#summary-answers")
+    page.keyboard.press("Escape")
+
+    page.click("#case-case3")                        # unreadable: an error in the page, the server carries on
+    page.wait_for_selector("#case-error")
+    assert "case3" in page.inner_text("#case-error")
+    page.click("#case-case2")
+    _wait_staged(page)
+    print(f"\nserver start {startup_seconds:.1f} s; case click to staged result {stage_seconds:.1f} s")
+
+
+def test_answers_and_summary_helpers(tmp_path):
+    from LiverCirrhosisWeb.study_records import ReaderAnswer, agreement_summary, append_answer, read_answers
+
+    path = tmp_path / "answers.csv"
+    for reader, model, truth in (("mild", "mild", "mild"), ("severe", "moderate", "severe"),
+                                 ("moderate", "moderate", "")):
+        append_answer(path, ReaderAnswer("r", f"c-{reader}", reader, 4, model, 0.2, 0.5, 0.3, 12.0, False, truth))
+    rows = read_answers(path)
+    assert len(rows) == 3 and path.read_text().count("reader_id") == 1
+    summary = agreement_summary(rows)
+    assert summary["answers"] == 3 and summary["confusion_reader_vs_model"][2][1] == 1
+    assert summary["with_reference"] == 2 and summary["reader_accuracy"] == 1.0 and summary["model_accuracy"] == 0.5
+    assert -1 <= summary["kappa"] <= 1 and summary["kappa"] == pytest.approx(0.5)
