@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import SimpleITK as sitk
 
-OBLIQUE = (0.9659258, -0.2588190, 0.0, 0.2588190, 0.9659258, 0.0, 0.0, 0.0, 1.0)  # 15 degrees about z
-RAS_FLIP = (-1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0)  # how NIfTI (RAS) files look in ITK's LPS
-
-
-def make_volume(size=(40, 36, 20), spacing=(4.0, 4.5, 6.0), origin=(-80.0, -70.0, 12.5),
-                direction=(1, 0, 0, 0, 1, 0, 0, 0, 1), seed=0) -> sitk.Image:
-    """A body-like ellipse with a bright blob (liver stand-in) and noise, float32, on the given grid."""
-    rng = np.random.default_rng(seed)
-    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in size[::-1]), indexing="ij")
-    body = (x / 0.9) ** 2 + (y / 0.7) ** 2 < 1
-    organ = ((x + 0.3) / 0.35) ** 2 + (y / 0.3) ** 2 + (z / 0.6) ** 2 < 1
-    array = 100.0 * body + 150.0 * organ + rng.normal(0, 5, body.shape)
-    image = sitk.GetImageFromArray(array.astype(np.float32))
-    image.SetSpacing(spacing)
-    image.SetOrigin(origin)
-    image.SetDirection(direction)
-    return image
-
-
-def organ_mask(image: sitk.Image) -> sitk.Image:
-    """The bright blob of `make_volume` as a uint8 mask on the same grid."""
-    mask = sitk.Cast(image > 200, sitk.sitkUInt8)
-    mask.CopyInformation(image)
-    return mask
+from synthetic_volumes import OBLIQUE, RAS_FLIP, make_volume, organ_mask  # noqa: F401 (fixtures below)
 
 
 @pytest.fixture

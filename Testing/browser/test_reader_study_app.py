@@ -18,6 +18,8 @@ def _liver_ml(page) -> float:
 
 
 def _wait_staged(page, timeout=180_000):
+    """After a click that starts the engine: wait for it to start, then for the staged result."""
+    page.wait_for_function(f"{STATUS}.startsWith('Engine')", timeout=timeout)
     page.wait_for_function(f"{STATUS}.startsWith('Staged')", timeout=timeout)
 
 
@@ -64,7 +66,9 @@ def test_reader_study_flow(page, web_server):
 
     page.click("#mode-none")
     page.click("#restage-button")
-    page.wait_for_function(f"{STATUS}.includes('edited mask')", timeout=180_000)
+    page.wait_for_function(f"{STATUS}.startsWith('Engine')", timeout=180_000)
+    page.wait_for_function(f"{STATUS}.startsWith('Re-staged')", timeout=180_000)
+    assert "edited mask" in page.inner_text("#status")
 
     page.click("#reader-severe")
     page.click("#reveal-button")

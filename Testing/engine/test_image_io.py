@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import make_volume, organ_mask
+from synthetic_volumes import make_volume, organ_mask
 
 from CirrhosisStaging.io import Grid, array_to_image, read_image, write_image
 from CirrhosisStaging.io.atomic import atomic_directory

@@ -10,7 +10,7 @@ import nibabel
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import make_volume, organ_mask
+from synthetic_volumes import make_volume, organ_mask
 
 from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io import read_image, read_mask, validate_image, validate_mask, write_image

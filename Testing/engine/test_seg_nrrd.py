@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import SimpleITK as sitk
-from conftest import OBLIQUE
+from synthetic_volumes import OBLIQUE
 
 from CirrhosisStaging.data.labels import LEFT_KIDNEY, LIVER, RIGHT_KIDNEY, SPLEEN
 from CirrhosisStaging.errors import InputError

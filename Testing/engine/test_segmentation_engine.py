@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
-from conftest import OBLIQUE, make_volume, organ_mask
+from synthetic_volumes import OBLIQUE, make_volume, organ_mask
 
 from CirrhosisStaging.io import Grid, write_image
 from CirrhosisStaging.segmentation.inference import Segmenter, probabilities_to_labels

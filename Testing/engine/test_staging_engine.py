@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
-from conftest import RAS_FLIP, make_volume
+from synthetic_volumes import RAS_FLIP, make_volume
 from torch import nn
 
 from CirrhosisStaging.evaluation.baseline import fit_baseline

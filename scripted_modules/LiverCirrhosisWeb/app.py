@@ -138,12 +138,16 @@ class ReaderStudyApp(TrameApp):
         if volume is None:
             return
         self.slicer.display_manager.show_volume(volume, do_reset_views=True)
+        # The 3D view shows the liver and spleen surfaces; volume rendering of the whole body hides them.
+        self.slicer.volume_rendering.get_vr_display_node(volume).SetVisibility(False)
         if self.case_nodes and sequence in self.case_nodes.segmentations:
             self._tracking_edits = False
             self.slicer.segmentation_editor.set_active_segmentation(self.case_nodes.segmentations[sequence], volume)
+            self.slicer.segmentation_editor.show_3d(True)
             self._select_liver()
             self._update_liver_ml()
             self._tracking_edits = True
+            self.slicer.display_manager.reset_views()
         self._on_attention_display()
 
     def _on_sequence(self, sequence, **_):
@@ -189,8 +193,11 @@ class ReaderStudyApp(TrameApp):
         state.model_stage = result["stage"]
         state.model_probabilities = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
         state.model_notice = result.get("notice") or ""
-        edited = " (with the edited mask)" if self.case_nodes.previous_result else ""
-        state.status = f"Staged{edited}. " + ("" if state.revealed else "Enter your stage to reveal the model's.")
+        if self.case_nodes.previous_result:
+            done = "Re-staged with the edited mask." if self.mask_edited else "Re-staged (mask unchanged)."
+        else:
+            done = "Staged."
+        state.status = done + ("" if state.revealed else " Enter your stage to reveal the model's.")
         self._show_sequence(state.sequence)
 
     def _cancel_pending(self):
