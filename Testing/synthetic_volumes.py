@@ -31,3 +31,16 @@ def organ_mask(image: sitk.Image) -> sitk.Image:
     mask = sitk.Cast(image > 200, sitk.sitkUInt8)
     mask.CopyInformation(image)
     return mask
+
+
+def write_phantom_patient(folder, stage: int = 2, seed: int = 31, size_scale: float = 0.6) -> dict:
+    """One phantom patient as files: t1, t2 (own grids) and t1_mask, t2_mask (organ labels: 1 liver, 4 spleen)."""
+    from CirrhosisStaging.io import write_image
+    from CirrhosisStaging.phantom import make_case
+
+    paths = {}
+    for sequence in ("t1", "t2"):
+        phantom = make_case(stage, seed, sequence, size_scale=size_scale)
+        paths[sequence] = write_image(phantom.image, folder / f"{sequence}.nii.gz")
+        paths[f"{sequence}_mask"] = write_image(phantom.organ_labels, folder / f"{sequence}_labels.nii.gz")
+    return paths

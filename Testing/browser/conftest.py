@@ -35,15 +35,13 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def web_cases(tmp_path_factory):
     """Two phantom cases (mild, severe) with reference stages, and one unreadable case."""
-    from CirrhosisStaging.io import write_image
-    from CirrhosisStaging.phantom import make_case
+    from synthetic_volumes import write_phantom_patient
 
     root = tmp_path_factory.mktemp("web_cases")
     for number, (stage, name) in enumerate(((1, "mild"), (3, "severe")), start=1):
         folder = root / f"case{number}"
         folder.mkdir()
-        for sequence in ("t1", "t2"):
-            write_image(make_case(stage, 100 + number, sequence, size_scale=0.6).image, folder / f"{sequence}.nii.gz")
+        write_phantom_patient(folder, stage, 100 + number)   # its *_labels files are not offered as images
         (folder / "stage.txt").write_text(name)
     broken = root / "case3"
     broken.mkdir()

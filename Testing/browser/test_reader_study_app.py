@@ -60,7 +60,7 @@ def test_reader_study_flow(page, web_server):
         page.mouse.down()
         page.mouse.move(box["x"] + 0.5 * box["width"], box["y"] + fraction_y * box["height"], steps=25)
         page.mouse.up()
-    page.wait_for_function(f"document.querySelector('#liver-ml').innerText.includes('(edited)')")
+    page.wait_for_function("document.querySelector('#liver-ml').innerText.includes('(edited)')")
     after = _liver_ml(page)
     assert after < before - 5, (before, after)
 

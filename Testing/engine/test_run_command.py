@@ -10,11 +10,11 @@ import sys
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from synthetic_volumes import write_phantom_patient
 
 from CirrhosisStaging.export import read_seg_nrrd
 from CirrhosisStaging.io import Grid, read_image, write_image
 from CirrhosisStaging.models import find_model
-from CirrhosisStaging.phantom import make_case
 
 
 def _cli(*args):
@@ -25,13 +25,7 @@ def _cli(*args):
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     """A moderate phantom patient: T1W and T2W on their own grids, with ground-truth liver masks."""
-    folder = tmp_path_factory.mktemp("case")
-    paths = {}
-    for sequence in ("t1", "t2"):
-        phantom = make_case(2, 31, sequence, size_scale=0.6)
-        paths[sequence] = write_image(phantom.image, folder / f"{sequence}.nii.gz")
-        paths[f"{sequence}_mask"] = write_image(phantom.organ_labels, folder / f"{sequence}_labels.nii.gz")
-    return paths
+    return write_phantom_patient(tmp_path_factory.mktemp("case"))
 
 
 @pytest.fixture(scope="module")

@@ -16,16 +16,9 @@ pytest.importorskip("slicer", reason="slicer-core is not installed (scripts/setu
 @pytest.fixture(scope="session")
 def phantom_files(tmp_path_factory):
     """A moderate phantom patient (T1W and T2W on their own grids) with its organ labels, as files."""
-    from CirrhosisStaging.io import write_image
-    from CirrhosisStaging.phantom import make_case
+    from synthetic_volumes import write_phantom_patient
 
-    folder = tmp_path_factory.mktemp("phantom")
-    paths = {}
-    for sequence in ("t1", "t2"):
-        phantom = make_case(2, 31, sequence, size_scale=0.6)
-        paths[sequence] = write_image(phantom.image, folder / f"{sequence}.nii.gz")
-        paths[f"{sequence}_labels"] = write_image(phantom.organ_labels, folder / f"{sequence}_labels.nii.gz")
-    return paths
+    return write_phantom_patient(tmp_path_factory.mktemp("phantom"))
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_segmentation_node_terminology_geometry_study_and_edit(context, phantom_
     hierarchy = vtkMRMLSubjectHierarchyNode.GetSubjectHierarchyNode(context.scene)
     study = hierarchy.CreateStudyItem(hierarchy.CreateSubjectItem(hierarchy.GetSceneItemID(), "anonymous"), "MR")
     hierarchy.CreateItem(study, volume)
-    truth = read_mask(phantom_files["t1_labels"])
+    truth = read_mask(phantom_files["t1_mask"])
     segmentation = segmentation_from_labels(context, truth, volume)
 
     liver_id, spleen_id = segment_id_for(segmentation, LIVER), segment_id_for(segmentation, SPLEEN)

@@ -43,22 +43,18 @@ def create_scene() -> SceneContext:
     app_logic.SetMRMLScene(scene)
     app_logic.SetSliceLogics(vtkCollection())
     app_logic.SetViewLogics(vtkCollection())
-    colors = vtkMRMLColorLogic()
-    colors.SetMRMLApplicationLogic(app_logic)
-    colors.SetMRMLScene(scene)
-    app_logic.SetModuleLogic("Colors", colors)
-    volumes = vtkSlicerVolumesLogic()
-    volumes.SetMRMLScene(scene)
-    volumes.SetMRMLApplicationLogic(app_logic)
-    app_logic.SetModuleLogic("Volumes", volumes)
-    segmentations = vtkSlicerSegmentationsModuleLogic()
-    segmentations.SetMRMLScene(scene)
-    segmentations.SetMRMLApplicationLogic(app_logic)
-    app_logic.SetModuleLogic("Segmentations", segmentations)
-    hierarchy = vtkSlicerSubjectHierarchyModuleLogic()
-    hierarchy.SetMRMLScene(scene)
-    hierarchy.SetMRMLApplicationLogic(app_logic)
-    app_logic.SetModuleLogic("SubjectHierarchy", hierarchy)
+    colors = _register(app_logic, "Colors", vtkMRMLColorLogic())
+    volumes = _register(app_logic, "Volumes", vtkSlicerVolumesLogic())
+    segmentations = _register(app_logic, "Segmentations", vtkSlicerSegmentationsModuleLogic())
+    hierarchy = _register(app_logic, "SubjectHierarchy", vtkSlicerSubjectHierarchyModuleLogic())
     context = SceneContext(scene, app_logic, volumes, segmentations)
     context._keep = (colors, hierarchy, cache, data_io)   # logics must outlive this call
     return context
+
+
+def _register(app_logic, name: str, logic):
+    """A module logic on the application's scene, registered under `name` as Slicer does at start-up."""
+    logic.SetMRMLApplicationLogic(app_logic)
+    logic.SetMRMLScene(app_logic.GetMRMLScene())
+    app_logic.SetModuleLogic(name, logic)
+    return logic
