@@ -74,7 +74,7 @@ class LiverCirrhosisWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
         self.editor = slicer.qMRMLSegmentEditorWidget()
         self.editor.setMRMLScene(slicer.mrmlScene)
         self.editor.setMRMLSegmentEditorNode(self._segmentEditorNode())
-        self.ui.editorLayout.addWidget(self.editor)
+        self.ui.editorCollapsibleButton.layout().addWidget(self.editor)
 
         self.logic = LiverCirrhosisLogic()
         self.ui.segmentButton.clicked.connect(self.onSegment)
