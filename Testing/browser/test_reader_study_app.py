@@ -118,3 +118,31 @@ def test_answers_and_summary_helpers(tmp_path):
     assert summary["answers"] == 3 and summary["confusion_reader_vs_model"][2][1] == 1
     assert summary["with_reference"] == 2 and summary["reader_accuracy"] == 1.0 and summary["model_accuracy"] == 0.5
     assert -1 <= summary["kappa"] <= 1 and summary["kappa"] == pytest.approx(0.5)
+
+
+def test_case_lists_from_folder_and_csv(web_cases, tmp_path):
+    from LiverCirrhosisWeb.cases import list_cases
+
+    from CirrhosisStaging.errors import InputError
+
+    cases = list_cases(web_cases)
+    assert [c.case_id for c in cases] == ["case1", "case2", "case3"]
+    assert cases[0].t1.name == "t1.nii.gz" and cases[0].t2.name == "t2.nii.gz" and cases[0].truth == "mild"
+    listing = tmp_path / "cases.csv"
+    listing.write_text(f"\ufeffcase_id,t1,t2,stage\nA,{cases[0].t1},,Severe\nB,,{cases[1].t2},\n", encoding="utf-8")
+    from_csv = list_cases(listing)
+    assert [(c.case_id, c.t1 is not None, c.t2 is not None, c.truth) for c in from_csv] == [
+        ("A", True, False, "severe"), ("B", False, True, None)]
+    with pytest.raises(InputError, match="not found"):
+        list_cases(tmp_path / "missing")
+
+
+def test_web_command_refuses_a_bad_case_list_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "CirrhosisStaging.cli.main", "web", "--cases",
+                             str(tmp_path / "missing")], capture_output=True, text=True, encoding="utf-8")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error:") and "not found" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
