@@ -77,6 +77,8 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
 
     started = time.monotonic() - 60 * state["minutes"]  # a resumed run keeps its clock
     for epoch in range(state["epoch"], config.epochs):
+        if config.max_minutes is not None and state["minutes"] >= config.max_minutes:
+            break   # resumed after the budget was spent (e.g. to --publish): train no further
         network.train()
         # Random streams are reseeded from (seed, epoch, rank) each epoch: a resumed run draws exactly
         # what an unbroken one would have drawn, with no generator state to checkpoint.

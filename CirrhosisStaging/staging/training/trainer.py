@@ -75,6 +75,8 @@ def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume:
 
     started = time.monotonic() - 60 * state["minutes"]
     for epoch in range(state["epoch"], config.epochs):
+        if config.max_minutes is not None and state["minutes"] >= config.max_minutes:
+            break   # resumed after the budget was spent (e.g. to --publish): train no further
         network.train()
         rng = np.random.default_rng([config.seed, epoch, setup.rank])  # resumed runs draw the same batches
         order = rng.permutation(len(train_cases))[setup.rank::setup.world_size]
