@@ -34,7 +34,7 @@ def evaluate_staging(network, root, split: str = "test", device="cpu", baseline:
                                                                        "quadratic_kappa")}
     result["per_slice_accuracy"] = _slice_weighted_accuracy(cases, probabilities.argmax(axis=1))
     if baseline:
-        result["biomarker_baseline"] = _baseline(baseline_train_root or root, root, split, progress)
+        result["biomarker_baseline"] = _baseline(baseline_train_root or root, cases, progress)
     return result
 
 
@@ -45,14 +45,19 @@ def _slice_weighted_accuracy(cases, predicted) -> float:
     return float((slices * correct).sum() / slices.sum()) if slices.sum() else float("nan")
 
 
-def _baseline(train_root, root, split: str, progress: bool) -> dict:
+def _baseline(train_root, cases, progress: bool) -> dict:
+    """Fitted on the training release's biomarkers; evaluated on those `cases` already measured when they were
+    loaded (the patient's T1W if present, as for training: 3D, thinner slices), so no volume is read twice."""
+    import numpy as np
+
     from .baseline import FEATURES, feature_matrix, fit_baseline
     from .biomarker_rows import patient_biomarkers
 
     train_rows = patient_biomarkers(train_root, "train", progress)
-    test_rows = patient_biomarkers(root, split, progress)
     model = fit_baseline(feature_matrix([r[2] for r in train_rows]), [r[1] for r in train_rows], len(STAGES))
-    probabilities = model.probabilities(feature_matrix([r[2] for r in test_rows]))
-    report = classification_report([r[1] for r in test_rows], probabilities, STAGES)
+    test_features = np.array([case.biomarkers["t1" if "t1" in case.biomarkers else "t2"] for case in cases],
+                             dtype=float)
+    probabilities = model.probabilities(test_features)
+    report = classification_report([case.stage_index for case in cases], probabilities, STAGES)
     report["model"] = "multinomial logistic regression (L2) on " + ", ".join(FEATURES)
     return report

@@ -21,10 +21,11 @@ from trame_slicer.segmentation.segmentation_effect_paint_erase import Segmentati
 
 from CirrhosisStaging.data.labels import LIVER
 from CirrhosisStaging.errors import InputError
+from CirrhosisStaging.staging.stages import STAGES
 from LiverCirrhosisLib import CirrhosisStagingLogic, SceneContext
 from LiverCirrhosisLib.segmentation_nodes import segment_id_for
 
-from .cases import STAGE_NAMES, ReaderCase
+from .cases import ReaderCase
 from .study_records import ReaderAnswer, agreement_summary, answered_cases, append_answer, read_answers
 
 POLL_SECONDS = 0.3
@@ -82,7 +83,6 @@ class ReaderStudyApp(TrameApp):
         state.mask_edited = False
         state.show_summary = False
         state.summary = agreement_summary([])
-        state.stage_names = list(STAGE_NAMES)
         self._refresh_case_items()
         state.change("attention_visible", "attention_opacity")(self._on_attention_display)
         state.change("sequence")(self._on_sequence)
@@ -259,7 +259,7 @@ class ReaderStudyApp(TrameApp):
 
     def submit_reader(self):
         state = self.state
-        if state.reader_stage not in STAGE_NAMES or not state.model_ready or state.case_index < 0:
+        if state.reader_stage not in STAGES or not state.model_ready or state.case_index < 0:
             return
         case = self.cases[state.case_index]
         result = self.case_nodes.result
@@ -280,7 +280,7 @@ class ReaderStudyApp(TrameApp):
             self.load_case(self.state.case_index + 1)
 
     def open_summary(self):
-        self.state.summary = agreement_summary([r for r in read_answers(self.results_csv)])
+        self.state.summary = agreement_summary(read_answers(self.results_csv))
         self.state.show_summary = True
 
     # -- UI ----------------------------------------------------------------------------------------------------
@@ -324,7 +324,7 @@ class ReaderStudyApp(TrameApp):
                     html.Div("Your stage (before the model's is shown)", classes="text-subtitle-2")
                     with v3.VRadioGroup(v_model=("reader_stage",), inline=True, id="reader-stage",
                                         disabled=("revealed",)):
-                        for name in STAGE_NAMES:
+                        for name in STAGES:
                             v3.VRadio(label=name, value=name, id=f"reader-{name}")
                     v3.VSlider(v_model=("reader_confidence",), min=1, max=5, step=1, show_ticks="always",
                                label="Confidence", density="compact", disabled=("revealed",), id="confidence")

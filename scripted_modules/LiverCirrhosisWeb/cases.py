@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from CirrhosisStaging.errors import InputError
+from CirrhosisStaging.staging.stages import STAGES
 
-STAGE_NAMES = ("mild", "moderate", "severe")
 _IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd")
 
 
@@ -42,7 +42,7 @@ def _from_folder(folder: Path) -> list[ReaderCase]:
         stage_file = case_folder / "stage.txt"
         truth = stage_file.read_text().strip().lower() if stage_file.is_file() else None
         if t1 or t2:
-            cases.append(ReaderCase(case_folder.name, t1, t2, truth if truth in STAGE_NAMES else None))
+            cases.append(ReaderCase(case_folder.name, t1, t2, truth if truth in STAGES else None))
     return cases
 
 
@@ -55,5 +55,5 @@ def _from_csv(path: Path) -> list[ReaderCase]:
     for row in rows:
         paths = {s: (path.parent / row[s]).resolve() if row.get(s) else None for s in ("t1", "t2")}
         stage = (row.get("stage") or "").strip().lower()
-        cases.append(ReaderCase(row["case_id"], paths["t1"], paths["t2"], stage if stage in STAGE_NAMES else None))
+        cases.append(ReaderCase(row["case_id"], paths["t1"], paths["t2"], stage if stage in STAGES else None))
     return cases

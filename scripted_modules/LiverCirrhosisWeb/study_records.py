@@ -11,9 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from CirrhosisStaging.evaluation.metrics import quadratic_kappa
-
-from .cases import STAGE_NAMES
+from CirrhosisStaging.evaluation.metrics import confusion_matrix, quadratic_kappa
+from CirrhosisStaging.staging.stages import STAGES
 
 
 @dataclass
@@ -69,7 +68,7 @@ def answered_cases(path, reader_id: str) -> dict[str, dict]:
 def agreement_summary(rows: list[dict]) -> dict:
     """Reader vs model: counts, Cohen's kappa (unweighted and quadratic), confusion matrix (rows reader,
     columns model); accuracy of each against the reference stage where one exists."""
-    index = {name: i for i, name in enumerate(STAGE_NAMES)}
+    index = {name: i for i, name in enumerate(STAGES)}
     pairs = [(index[r["reader_stage"]], index[r["model_stage"]]) for r in rows
              if r["reader_stage"] in index and r["model_stage"] in index]
     summary = {"answers": len(pairs), "confusion_reader_vs_model": np.zeros((3, 3), int).tolist(),
@@ -78,8 +77,7 @@ def agreement_summary(rows: list[dict]) -> dict:
     if not pairs:
         return summary
     reader, model = np.array(pairs).T
-    confusion = np.zeros((3, 3), int)
-    np.add.at(confusion, (reader, model), 1)
+    confusion = confusion_matrix(reader, model, 3)
     summary["confusion_reader_vs_model"] = confusion.tolist()
     summary["kappa"] = _cohen_kappa(confusion)
     summary["quadratic_kappa"] = float(quadratic_kappa(reader, model, 3))

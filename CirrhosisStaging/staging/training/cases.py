@@ -58,7 +58,8 @@ def load_cases(root, split: str, progress: bool = True) -> list[StagingCase]:
             mask = validate_mask(read_mask(series.mask), image, series.mask, series.image)
             case.arrays[sequence] = prepare_staging_input(image, mask, series.mask).array
             case.liver_slices[sequence] = int(np.count_nonzero(_slices_with_liver(mask)))
-            organ_labels = read_mask(biomarker_labels_path(root, sequence, series))
+            labels_path = biomarker_labels_path(root, sequence, series)
+            organ_labels = mask if labels_path == series.mask else read_mask(labels_path)
             case.biomarkers[sequence] = biomarker_vector(compute_biomarkers(image, organ_labels))
         cases.append(case)
     return cases

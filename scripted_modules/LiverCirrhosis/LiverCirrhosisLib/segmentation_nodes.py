@@ -9,7 +9,7 @@ import SimpleITK as sitk
 from CirrhosisStaging.data.labels import LIVER, SPLEEN
 from CirrhosisStaging.export.terminology import STANDARD_SEGMENTS
 
-from .volume_io import add_volume_from_image, image_from_volume_node
+from .volume_io import add_volume_from_image, image_from_volume_node, voxel_array
 
 STAGED_LABELS = (LIVER, SPLEEN)
 SOURCE_VOLUME_REFERENCE = "LiverCirrhosis.SourceVolume"
@@ -22,8 +22,6 @@ def segmentation_from_labels(context, labels: sitk.Image, volume_node, name: str
     segmentation_node = scene.AddNewNodeByClass("vtkMRMLSegmentationNode",
                                                 name or f"{volume_node.GetName()} liver segmentation")
     segmentation_node.CreateDefaultDisplayNodes()
-    segmentation_node.SetReferenceImageGeometryParameterFromVolumeNode(volume_node)
-    segmentation_node.SetNodeReferenceID(SOURCE_VOLUME_REFERENCE, volume_node.GetID())
     array = sitk.GetArrayViewFromImage(labels)
     for value in STAGED_LABELS:
         if not (array == value).any():
@@ -41,8 +39,15 @@ def segmentation_from_labels(context, labels: sitk.Image, volume_node, name: str
         segment.SetName(definition.name)
         segment.SetColor(*definition.color_rgb)
         segment.SetTag("TerminologyEntry", definition.terminology_entry())
-    file_under_study(scene, segmentation_node, volume_node)
+    attach_to_volume(scene, segmentation_node, volume_node)
     return segmentation_node
+
+
+def attach_to_volume(scene, segmentation_node, volume_node) -> None:
+    """Reference geometry from the volume, a reference back to it, and filed beside it in its study."""
+    segmentation_node.SetReferenceImageGeometryParameterFromVolumeNode(volume_node)
+    segmentation_node.SetNodeReferenceID(SOURCE_VOLUME_REFERENCE, volume_node.GetID())
+    file_under_study(scene, segmentation_node, volume_node)
 
 
 def segment_id_for(segmentation_node, label_value: int) -> str | None:
@@ -85,7 +90,6 @@ def labels_from_segmentation(segmentation_node, volume_node) -> sitk.Image:
 def segment_array(segmentation_node, segment_id, volume_node) -> np.ndarray:
     """One segment as a binary (z, y, x) array on the volume's grid."""
     from slicer import vtkSlicerSegmentationsModuleLogic
-    from vtkmodules.util.numpy_support import vtk_to_numpy
     from vtkmodules.vtkCommonCore import vtkStringArray
 
     scene = volume_node.GetScene()
@@ -96,9 +100,7 @@ def segment_array(segmentation_node, segment_id, volume_node) -> np.ndarray:
         if not vtkSlicerSegmentationsModuleLogic.ExportSegmentsToLabelmapNode(segmentation_node, ids, labelmap,
                                                                               volume_node):
             raise RuntimeError(f"could not export segment {segment_id}")
-        data = labelmap.GetImageData()
-        dims = data.GetDimensions()
-        return vtk_to_numpy(data.GetPointData().GetScalars()).reshape(dims[2], dims[1], dims[0]).copy()
+        return voxel_array(labelmap)
     finally:
         scene.RemoveNode(labelmap)
 
@@ -108,8 +110,6 @@ def replace_segment_voxels(segmentation_node, segment_id, array: np.ndarray, vol
     Editor's effects do (Slicer's own undo covers edits made in the editor)."""
     from slicer import vtkSlicerSegmentationsModuleLogic
     from vtkmodules.vtkCommonCore import vtkStringArray
-
-    from .volume_io import image_from_volume_node
 
     reference = image_from_volume_node(volume_node)
     image = sitk.GetImageFromArray((np.asarray(array) > 0).astype(np.uint8))

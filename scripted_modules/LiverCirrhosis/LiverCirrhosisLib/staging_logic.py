@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from CirrhosisStaging.errors import InputError
+from CirrhosisStaging.io import read_image, read_mask, write_image
 
 from .attention_overlay import add_attention_volume
 from .engine_process import EngineJob, engine_command
+from .export import load_segmentation
 from .results_table import fill_results_table
-from .segmentation_nodes import labels_from_segmentation, segmentation_from_labels
+from .segmentation_nodes import attach_to_volume, labels_from_segmentation, segmentation_from_labels
 from .volume_io import write_volume_node
-
-SEQUENCES = ("t1", "t2")
 
 
 @dataclass
@@ -81,10 +81,7 @@ class CirrhosisStagingLogic:
             arguments += [f"--{sequence}", str(write_volume_node(volume, folder / f"{sequence}.nii.gz"))]
             if sequence in segmentations:
                 labels = labels_from_segmentation(segmentations[sequence], volume)
-                mask_path = folder / f"{sequence}_mask.nii.gz"
-                from CirrhosisStaging.io import write_image
-
-                write_image(labels, mask_path)
+                mask_path = write_image(labels, folder / f"{sequence}_mask.nii.gz")
                 arguments += [f"--{sequence}-mask", str(mask_path)]
         for key in ("age", "ast", "alt", "platelets"):
             if clinical and clinical.get(key) is not None:
@@ -94,9 +91,6 @@ class CirrhosisStagingLogic:
         return pending.complete() if wait else pending
 
     def _load_stage_outputs(self, out: Path, volumes, segmentations, previous) -> CaseNodes:
-        from CirrhosisStaging.export import read_seg_nrrd
-        from CirrhosisStaging.io import read_image
-
         result = json.loads((out / "result.json").read_text())
         case = CaseNodes(volumes=dict(volumes), result=result, run_folder=out,
                          previous_result=previous.result if previous else None)
@@ -104,9 +98,11 @@ class CirrhosisStagingLogic:
             outputs = result["sequences"][sequence]["outputs"]
             if sequence in segmentations:
                 case.segmentations[sequence] = segmentations[sequence]
-            else:
-                labels = _organ_labels(*read_seg_nrrd(out / outputs["segmentation"]))
-                case.segmentations[sequence] = segmentation_from_labels(self.context, labels, volume)
+            else:   # the engine's .seg.nrrd already carries names, colours and terminology: Slicer reads it
+                node = load_segmentation(self.context, out / outputs["segmentation"],
+                                         f"{volume.GetName()} liver segmentation")
+                attach_to_volume(self.context.scene, node, volume)
+                case.segmentations[sequence] = node
             old = previous.attention.get(sequence) if previous else None
             if old is not None and old.GetScene() is not None:
                 self.context.scene.RemoveNode(old)   # model output, not user work: replaced by the new map
@@ -129,8 +125,6 @@ class CirrhosisStagingLogic:
         return pending.complete() if wait else pending
 
     def _load_segmentation(self, labels_path: Path, volume):
-        from CirrhosisStaging.io import read_mask
-
         return segmentation_from_labels(self.context, read_mask(labels_path), volume)
 
     def _new_run_folder(self, kind: str) -> Path:
@@ -140,20 +134,3 @@ class CirrhosisStagingLogic:
     def clear_work_folder(self) -> None:
         shutil.rmtree(self.work_folder, ignore_errors=True)
 
-
-def _organ_labels(image, segments):
-    """A .seg.nrrd's voxels relabelled with the engine's organ values, segments matched by their stable id."""
-    import numpy as np
-    import SimpleITK as sitk
-
-    from CirrhosisStaging.export.terminology import STANDARD_SEGMENTS
-
-    values = {definition.id: value for value, definition in STANDARD_SEGMENTS.items()}
-    array = sitk.GetArrayViewFromImage(image)
-    labels = np.zeros(array.shape, np.uint8)
-    for segment in segments:
-        if segment["id"] in values:
-            labels[array == segment["label_value"]] = values[segment["id"]]
-    result = sitk.GetImageFromArray(labels)
-    result.CopyInformation(image)
-    return result

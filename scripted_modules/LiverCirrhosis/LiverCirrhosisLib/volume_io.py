@@ -25,13 +25,9 @@ def load_volume(context, path, name: str | None = None):
 
 def image_from_volume_node(node) -> sitk.Image:
     """The node's voxels and geometry as a SimpleITK image in LPS (copies the voxels)."""
-    from vtkmodules.util.numpy_support import vtk_to_numpy
     from vtkmodules.vtkCommonMath import vtkMatrix4x4
 
-    image_data = node.GetImageData()
-    dims = image_data.GetDimensions()
-    array = vtk_to_numpy(image_data.GetPointData().GetScalars()).reshape(dims[2], dims[1], dims[0]).copy()
-    image = sitk.GetImageFromArray(array)
+    image = sitk.GetImageFromArray(voxel_array(node))
     matrix = vtkMatrix4x4()
     node.GetIJKToRASDirectionMatrix(matrix)
     direction_ras = np.array([[matrix.GetElement(r, c) for c in range(3)] for r in range(3)])
@@ -39,6 +35,15 @@ def image_from_volume_node(node) -> sitk.Image:
     image.SetOrigin((_RAS_TO_LPS @ np.array(node.GetOrigin())).tolist())
     image.SetDirection((_RAS_TO_LPS @ direction_ras).flatten().tolist())
     return image
+
+
+def voxel_array(node) -> np.ndarray:
+    """A copy of a volume node's voxels as a (z, y, x) array."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+
+    image_data = node.GetImageData()
+    dims = image_data.GetDimensions()
+    return vtk_to_numpy(image_data.GetPointData().GetScalars()).reshape(dims[2], dims[1], dims[0]).copy()
 
 
 def set_node_geometry(node, image: sitk.Image) -> None:
