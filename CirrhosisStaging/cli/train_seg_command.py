@@ -32,6 +32,8 @@ def register(subparsers) -> None:
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--weight", action="append", default=[], metavar="PREFIX=W",
                         help="sampling weight for items whose name starts with PREFIX (e.g. chaos=2)")
+    parser.add_argument("--init-weights", metavar="PT",
+                        help="fine-tune: start from these weights (same architecture), e.g. a shipped model's .pt")
     parser.add_argument("--no-resume", action="store_true", help="start again even if --out has a checkpoint")
     parser.add_argument("--publish", metavar="NAME:VERSION",
                         help="when done, copy the best weights next to the model manifest and register them")
@@ -58,7 +60,8 @@ def run(args) -> int:
     (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
     config = TrainingConfig(out_dir=out, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight))
+                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
+                            init_weights=Path(args.init_weights) if args.init_weights else None)
     history = train_segmentation(config, train, validation, resume=not args.no_resume)
     (out / "history.json").write_text(json.dumps(history, indent=2))
     print(f"best weights: {out / 'best.pt'}")

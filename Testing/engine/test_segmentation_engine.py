@@ -3,6 +3,8 @@ training resume. The shipped weights are tested in test_segment_command.py."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import SimpleITK as sitk
@@ -105,3 +107,29 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
     assert [r["epoch"] for r in resumed] == [1, 2, 3]
     state = torch.load(tmp_path / "run" / "best.pt", weights_only=True)
     build_network(TINY).load_state_dict(state)
+
+    tuned = TrainingConfig(out_dir=tmp_path / "tuned", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
+                           architecture=TINY, epochs=1, iterations_per_epoch=1, device="cpu",
+                           init_weights=tmp_path / "run" / "best.pt")
+    assert [r["epoch"] for r in train_segmentation(tuned, items[:1], items[1:], progress=False)] == [1]
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_weights"].endswith("best.pt")
+
+
+def test_fine_tuning_starts_from_given_weights_and_refuses_another_architecture(tmp_path):
+    from CirrhosisStaging.errors import InputError
+    from CirrhosisStaging.training.checkpoint import load_initial_weights
+
+    torch.manual_seed(0)
+    source = build_network(TINY)
+    torch.save(source.state_dict(), tmp_path / "tiny.pt")
+    torch.save({"model": source.state_dict(), "state": "{}"}, tmp_path / "last.pt")
+    for path in (tmp_path / "tiny.pt", tmp_path / "last.pt"):
+        torch.manual_seed(1)
+        target = build_network(TINY)
+        load_initial_weights(path, target)
+        for name, tensor in source.state_dict().items():
+            assert torch.equal(tensor, target.state_dict()[name]), name
+    wider = dict(TINY, channels=[8, 16])
+    with pytest.raises(InputError) as error:
+        load_initial_weights(tmp_path / "tiny.pt", build_network(wider))
+    assert str(tmp_path / "tiny.pt") in str(error.value) and "\n" not in str(error.value)

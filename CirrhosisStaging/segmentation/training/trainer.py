@@ -14,7 +14,7 @@ from ..labels import CLASS_NAMES, NUM_CLASSES
 from ..metrics import dice
 from ..inference import ROI_SIZE_ZYX
 from ..network import DEFAULT_ARCHITECTURE, build_network
-from ...training.checkpoint import load_checkpoint, save_checkpoint
+from ...training.checkpoint import load_checkpoint, load_initial_weights, save_checkpoint
 from ...training.distributed import barrier, init_device, shutdown
 from ...training.schedule import set_cosine_learning_rate
 from .volumes import PreparedVolume, prepare_volume
@@ -37,10 +37,12 @@ class TrainingConfig:
     device: str = "auto"
     max_minutes: float | None = None
     source_weights: dict = field(default_factory=dict)   # item name prefix -> sampling weight
+    init_weights: Path | None = None   # fine-tune: start from these weights (ignored when resuming)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["out_dir"] = str(self.out_dir)
+        data["init_weights"] = None if self.init_weights is None else str(self.init_weights)
         return data
 
 
@@ -60,7 +62,10 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     validation = [prepare_volume(item, config.spacing_xyz, NUM_CLASSES) for item in val_items] if setup.is_main else []
     sampling = _sampling_probabilities(volumes, config.source_weights)
 
-    network = build_network(config.architecture).to(device)
+    network = build_network(config.architecture)
+    if config.init_weights is not None:
+        load_initial_weights(Path(config.init_weights), network)
+    network = network.to(device)
     if setup.enabled:
         network = torch.nn.parallel.DistributedDataParallel(network, device_ids=[device.index] if device.index is not None else None)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
