@@ -133,3 +133,27 @@ def test_fine_tuning_starts_from_given_weights_and_refuses_another_architecture(
     with pytest.raises(InputError) as error:
         load_initial_weights(tmp_path / "tiny.pt", build_network(wider))
     assert str(tmp_path / "tiny.pt") in str(error.value) and "\n" not in str(error.value)
+
+
+def test_publishing_a_run_registers_checked_weights_with_provenance(tmp_path):
+    from CirrhosisStaging.models import find_model, load_state_dict
+    from CirrhosisStaging.segmentation.training.publish import publish_segmentation
+
+    run = tmp_path / "run"
+    run.mkdir()
+    network = build_network(TINY)
+    torch.save(network.state_dict(), run / "best.pt")
+    (run / "config.json").write_text(json.dumps({"architecture": TINY, "spacing_xyz": [2.5, 2.5, 5.0],
+                                                 "init_weights": "/models/liver-spleen-unet-1.1.0.pt"}))
+    (run / "history.json").write_text(json.dumps([{"epoch": 1, "val_dice_liver": 0.5}, {"epoch": 2, "val_dice_liver": 0.7},
+                                                  {"epoch": 3, "val_dice_liver": 0.6}]))
+    (run / "split.json").write_text(json.dumps({"train": ["chaos-1"], "validation": ["chaos-19", "phantoms-1005-t1"]}))
+    manifest = tmp_path / "models" / "manifest.json"
+    manifest.parent.mkdir()
+    weights = publish_segmentation(run, "liver-test", "1.2.0", "CHAOS T2-SPIR subjects 1 (n=1)", manifest_path=manifest)
+    entry = find_model("segmentation", "liver-test", manifest)
+    assert weights == manifest.parent / "liver-test-1.2.0.pt" and entry.version == "1.2.0"
+    assert entry.validation["held_out_subjects"] == ["19"] and entry.validation["best_epoch"] == 2
+    assert entry.training_data.endswith("; fine-tuned from liver-spleen-unet-1.1.0.pt")
+    loaded = load_state_dict(entry)
+    assert all(torch.equal(loaded[name], tensor) for name, tensor in network.state_dict().items())

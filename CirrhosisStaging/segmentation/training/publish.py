@@ -29,6 +29,8 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     weights = manifest_path.parent / f"{name}-{version}.pt"
     with atomic_path(weights) as temporary:
         torch.save({key: value.contiguous() for key, value in state.items()}, temporary)
+    if config.get("init_weights"):   # provenance of a fine-tuned model, in the manifest's own words
+        training_data += f"; fine-tuned from {Path(config['init_weights']).name}"
     held_out = [item.removeprefix("chaos-") for item in split["validation"] if item.startswith("chaos-")]
     entry = {
         "name": name, "version": version, "task": "segmentation",
@@ -39,7 +41,8 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
         "training_data": training_data, "licence": licence,
         "validation": {"held_out_subjects": held_out, "best_epoch": best.get("epoch"),
                        **{key: round(value, 4) for key, value in best.items() if key.startswith("val_dice")},
-                       "note": "Dice in model space during training; see Testing/benchmarks/"
+                       "note": "mean Dice in model space over all validation series (held-out CHAOS subjects and any "
+                               "valid-split series) during training; see Testing/benchmarks/"
                                "benchmark_segmentation.py for input-grid Dice, HD95 and ASSD"},
         "expected_seconds": expected_seconds or {"cpu": 3.0, "gpu": 0.5},
         "demonstration_only": False,
