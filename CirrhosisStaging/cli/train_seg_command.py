@@ -22,6 +22,8 @@ def register(subparsers) -> None:
                         help="CirrMRI600+ release (or phantom release); train split trains, valid split validates "
                              "(repeatable)")
     parser.add_argument("--out", required=True, help="run folder (checkpoints, config, history, split)")
+    parser.add_argument("--spacing", default="2.5,2.5,5", metavar="X,Y,Z",
+                        help="model spacing in mm (default 2.5,2.5,5); the patch covers 320 x 320 x 160 mm at any spacing")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--iterations", type=int, default=50, help="training steps per epoch")
     parser.add_argument("--batch-size", type=int, default=2)
@@ -44,6 +46,7 @@ def run(args) -> int:
     from ..segmentation.training.sources import chaos_items, cirrmri_items
     from ..segmentation.training.trainer import TrainingConfig, train_segmentation
 
+    spacing = _spacing(args.spacing)
     train, validation = [], []
     if args.chaos:
         items = chaos_items(args.chaos)
@@ -58,7 +61,7 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
-    config = TrainingConfig(out_dir=out, epochs=args.epochs, iterations_per_epoch=args.iterations,
+    config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                             device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
                             init_weights=Path(args.init_weights) if args.init_weights else None)
@@ -82,6 +85,16 @@ def _describe(items) -> str:
     if others:
         parts.append(f"{others} series from CirrMRI600+-layout releases (phantoms or real)")
     return "; ".join(parts)
+
+
+def _spacing(text: str) -> tuple:
+    try:
+        spacing = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        spacing = ()
+    if len(spacing) != 3 or min(spacing) <= 0:
+        raise InputError(None, f"--spacing {text!r} must be three positive numbers in mm, e.g. 2.5,2.5,5")
+    return spacing
 
 
 def _weights(pairs) -> dict:

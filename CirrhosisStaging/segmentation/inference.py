@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,7 +13,16 @@ from ..preprocessing import prepare
 from ..preprocessing.resample import resample_to_reference
 from .postprocess import postprocess_labels
 
-ROI_SIZE_ZYX = (32, 128, 128)
+# What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
+# any model spacing (32 x 128 x 128 voxels at 2.5 x 2.5 x 5 mm).
+WINDOW_MM_ZYX = (160.0, 320.0, 320.0)
+
+
+def window_for_spacing(spacing_xyz) -> tuple[int, int, int]:
+    """Sliding-window (and training patch) size in voxels for a model spacing, in multiples of 16 (the UNet's
+    four stride-2 levels)."""
+    return tuple(16 * max(1, math.ceil(extent / float(spacing) / 16 - 1e-6))
+                 for extent, spacing in zip(WINDOW_MM_ZYX, tuple(spacing_xyz)[::-1]))
 
 
 @dataclass
@@ -28,6 +38,7 @@ class Segmenter:
     def __init__(self, network, spacing_xyz, device="cpu", entry=None):
         self.network = network.to(device).eval()
         self.spacing_xyz = tuple(float(v) for v in spacing_xyz)
+        self.window_zyx = window_for_spacing(self.spacing_xyz)
         self.device = device
         self.entry = entry  # the manifest entry the weights came from (None for an unpublished network)
 
@@ -48,7 +59,7 @@ class Segmenter:
 
         tensor = torch.from_numpy(np.ascontiguousarray(model_array, np.float32))[None, None].to(self.device)
         with torch.inference_mode(), autocast_context(self.device):
-            logits = sliding_window_inference(tensor, ROI_SIZE_ZYX, sw_batch_size=2, predictor=self.network,
+            logits = sliding_window_inference(tensor, self.window_zyx, sw_batch_size=2, predictor=self.network,
                                               overlap=0.25, mode="gaussian", padding_mode="constant",
                                               cval=float(model_array.min()))
         return torch.softmax(logits.float(), dim=1)[0].cpu().numpy()

@@ -157,3 +157,22 @@ def test_publishing_a_run_registers_checked_weights_with_provenance(tmp_path):
     assert entry.training_data.endswith("; fine-tuned from liver-spleen-unet-1.1.0.pt")
     loaded = load_state_dict(entry)
     assert all(torch.equal(loaded[name], tensor) for name, tensor in network.state_dict().items())
+
+
+def test_window_covers_the_same_field_of_view_at_any_model_spacing():
+    from CirrhosisStaging.segmentation.inference import window_for_spacing
+
+    assert window_for_spacing((2.5, 2.5, 5.0)) == (32, 128, 128)
+    assert window_for_spacing((2.0, 2.0, 5.0)) == (32, 160, 160)
+    assert window_for_spacing((3.0, 3.0, 4.0)) == (48, 112, 112)   # rounded up to multiples of 16
+    assert Segmenter(build_network(TINY), (2.0, 2.0, 5.0)).window_zyx == (32, 160, 160)
+
+
+@pytest.mark.parametrize("spacing", ["2,2", "2.5,x,5", "2.5,2.5,0"])
+def test_train_seg_refuses_a_bad_spacing_in_one_line(tmp_path, capsys, spacing):
+    from CirrhosisStaging.cli.main import main
+
+    assert main(["train-seg", "--out", str(tmp_path / "run"), "--spacing", spacing]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: --spacing") and "\n" not in error
+    assert not (tmp_path / "run").exists()

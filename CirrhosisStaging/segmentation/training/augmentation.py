@@ -14,12 +14,11 @@ from monai import transforms as T
 from monai.transforms import MapTransform, RandomizableTransform
 
 from ...preprocessing.intensity import zscore_in_region
-from ..inference import ROI_SIZE_ZYX
 
 KEYS = ("image", "label", "body")
 
 
-def build_augmentation(seed: int, patch_zyx=ROI_SIZE_ZYX):
+def build_augmentation(seed: int, patch_zyx):
     pipeline = T.Compose([
         T.SpatialPadd(KEYS, spatial_size=patch_zyx, mode="constant"),
         T.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1),

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from ..labels import CLASS_NAMES, NUM_CLASSES
 from ..metrics import dice
-from ..inference import ROI_SIZE_ZYX
+from ..inference import window_for_spacing
 from ..network import DEFAULT_ARCHITECTURE, build_network
 from ...training.checkpoint import load_checkpoint, load_initial_weights, save_checkpoint
 from ...training.distributed import barrier, init_device, shutdown
@@ -26,7 +26,7 @@ DEFAULT_SPACING_XYZ = (2.5, 2.5, 5.0)
 class TrainingConfig:
     out_dir: Path
     spacing_xyz: tuple = DEFAULT_SPACING_XYZ
-    patch_zyx: tuple = ROI_SIZE_ZYX
+    patch_zyx: tuple | None = None   # None: the inference window for spacing_xyz
     architecture: dict = field(default_factory=lambda: dict(DEFAULT_ARCHITECTURE))
     epochs: int = 50
     iterations_per_epoch: int = 50
@@ -38,6 +38,10 @@ class TrainingConfig:
     max_minutes: float | None = None
     source_weights: dict = field(default_factory=dict)   # item name prefix -> sampling weight
     init_weights: Path | None = None   # fine-tune: start from these weights (ignored when resuming)
+
+    def __post_init__(self):
+        self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
+        self.patch_zyx = tuple(self.patch_zyx) if self.patch_zyx else window_for_spacing(self.spacing_xyz)
 
     def to_json(self) -> dict:
         data = asdict(self)
