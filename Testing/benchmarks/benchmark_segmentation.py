@@ -50,9 +50,9 @@ def main() -> None:
         for case in cases:
             image = validate_image(read_image(case.image), case.image)
             truth = sitk.GetArrayFromImage(read_mask(case.label))
-            row = _score(segmenter, image, truth, f"chaos-{case.subject_id}")
-            row["repeated_label_slices"] = _repeated_slices(truth)
-            row["liver"]["dice_without_repeated_slices"] = _dice_without(row, truth, LIVER)
+            row, predicted = _score(segmenter, image, truth, f"chaos-{case.subject_id}")
+            repeated = row["repeated_label_slices"] = _repeated_slices(truth)
+            row["liver"]["dice_without_repeated_slices"] = _dice_without(predicted, truth, repeated, LIVER)
             report["chaos"].append(row)
         _print_mean(report["chaos"])
         _print_repeated(report["chaos"])
@@ -63,7 +63,7 @@ def main() -> None:
         for sequence in ("t1", "t2"):
             for index in range(args.phantoms):
                 case = make_case(stage=1 + index % 3, seed=9000 + index, sequence=sequence, with_truth=False)
-                row = _score(segmenter, case.image, sitk.GetArrayFromImage(case.organ_labels), f"{sequence}-{index}")
+                row, _ = _score(segmenter, case.image, sitk.GetArrayFromImage(case.organ_labels), f"{sequence}-{index}")
                 row["sequence"] = sequence
                 report["phantoms"].append(row)
         for sequence in ("t1", "t2"):
@@ -74,28 +74,26 @@ def main() -> None:
     report["peak_gpu_mb"] = _peak_gpu_mb()
     print(f"\npeak resident memory {report['peak_rss_mb']:.0f} MB (whole process, incl. Python and torch)"
           + (f"; peak GPU memory {report['peak_gpu_mb']:.0f} MB" if report["peak_gpu_mb"] else ""))
-    for row in report["chaos"] + report["phantoms"]:
-        row.pop("predicted")
     if args.json:
         with open(args.json, "w") as handle:
             json.dump(report, handle, indent=2)
 
 
-def _score(segmenter, image, truth: np.ndarray, name: str) -> dict:
+def _score(segmenter, image, truth: np.ndarray, name: str) -> tuple[dict, np.ndarray]:
     start = time.perf_counter()
     result = segmenter.segment(image)
     _synchronize(segmenter.device)
     seconds = time.perf_counter() - start
     predicted = sitk.GetArrayFromImage(result.labels)
     spacing = image.GetSpacing()[::-1]
-    row = {"case": name, "seconds": seconds, "size": list(image.GetSize()), "predicted": predicted}
+    row = {"case": name, "seconds": seconds, "size": list(image.GetSize())}
     for organ, label in ORGANS.items():
         hd95, assd = surface_distances(predicted == label, truth == label, spacing)
         row[organ] = {"dice": dice(predicted == label, truth == label), "hd95_mm": hd95, "assd_mm": assd}
     print(f"{name:>10} {row['liver']['dice']:>10.3f} {row['liver']['hd95_mm']:>8.1f} {row['liver']['assd_mm']:>8.2f} "
           f"{row['spleen']['dice']:>11.3f} {row['spleen']['hd95_mm']:>8.1f} {row['spleen']['assd_mm']:>8.2f} "
           f"{seconds:>8.2f}")
-    return row
+    return row, predicted
 
 
 def _print_mean(rows) -> None:
@@ -115,10 +113,10 @@ def _repeated_slices(truth: np.ndarray) -> list[int]:
     return [z for z in range(1, truth.shape[0]) if truth[z].any() and np.array_equal(truth[z], truth[z - 1])]
 
 
-def _dice_without(row: dict, truth: np.ndarray, label: int) -> float:
+def _dice_without(predicted: np.ndarray, truth: np.ndarray, slices: list[int], label: int) -> float:
     keep = np.ones(truth.shape[0], bool)
-    keep[row["repeated_label_slices"]] = False
-    return dice(row["predicted"][keep] == label, truth[keep] == label)
+    keep[slices] = False
+    return dice(predicted[keep] == label, truth[keep] == label)
 
 
 def _print_repeated(rows) -> None:
