@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..data import patient_split
@@ -32,10 +33,16 @@ def register(subparsers) -> None:
     parser.add_argument("--val-fraction", type=float, default=0.2, help="CHAOS subjects held out (default 0.2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="processes drawing augmented batches (default 0: in the training process; on a GPU use "
+                             "about one per CPU core, or the GPU waits for augmentation)")
     parser.add_argument("--weight", action="append", default=[], metavar="PREFIX=W",
                         help="sampling weight for items whose name starts with PREFIX (e.g. chaos=2)")
     parser.add_argument("--init-weights", metavar="PT",
                         help="fine-tune: start from these weights (same architecture), e.g. a shipped model's .pt")
+    parser.add_argument("--select-on", metavar="SOURCE",
+                        help="keep as best.pt the epoch with the best liver Dice on this source's validation series "
+                             "(default: chaos when --chaos is given, else all validation series together)")
     parser.add_argument("--no-resume", action="store_true", help="start again even if --out has a checkpoint")
     parser.add_argument("--publish", metavar="NAME:VERSION",
                         help="when done, copy the best weights next to the model manifest and register them")
@@ -64,9 +71,11 @@ def run(args) -> int:
     config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                             device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
-                            init_weights=Path(args.init_weights) if args.init_weights else None)
-    history = train_segmentation(config, train, validation, resume=not args.no_resume)
-    (out / "history.json").write_text(json.dumps(history, indent=2))
+                            init_weights=Path(args.init_weights) if args.init_weights else None,
+                            workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None))
+    train_segmentation(config, train, validation, resume=not args.no_resume)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)
     print(f"best weights: {out / 'best.pt'}")
     if args.publish:
         from ..segmentation.training.publish import publish_segmentation

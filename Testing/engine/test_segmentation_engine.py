@@ -96,11 +96,12 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
         write_image(image, tmp_path / f"image{seed}.nii.gz")
         write_image(labels, tmp_path / f"label{seed}.nii.gz")
         items.append(TrainingItem(f"toy-{seed}", tmp_path / f"image{seed}.nii.gz", tmp_path / f"label{seed}.nii.gz",
-                                  ALL_CLASSES, f"toy-{seed}"))
+                                  ALL_CLASSES, f"toy-{seed}", "toy"))
     config = TrainingConfig(out_dir=tmp_path / "run", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
-                            architecture=TINY, epochs=2, iterations_per_epoch=2, device="cpu")
+                            architecture=TINY, epochs=2, iterations_per_epoch=2, device="cpu", select_on="toy")
     first = train_segmentation(config, items[:1], items[1:], progress=False)
     assert [r["epoch"] for r in first] == [1, 2] and "val_dice_liver" in first[0]
+    assert first[0]["selection_score"] == first[0]["val_dice_liver@toy"]   # best.pt chosen on the named source
     assert (tmp_path / "run" / "last.pt").exists() and (tmp_path / "run" / "best.pt").exists()
     config.epochs = 3
     resumed = train_segmentation(config, items[:1], items[1:], progress=False)
@@ -109,10 +110,20 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
     build_network(TINY).load_state_dict(state)
 
     tuned = TrainingConfig(out_dir=tmp_path / "tuned", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
-                           architecture=TINY, epochs=1, iterations_per_epoch=1, device="cpu",
+                           architecture=TINY, epochs=1, iterations_per_epoch=2, device="cpu", workers=2,
                            init_weights=tmp_path / "run" / "best.pt")
     assert [r["epoch"] for r in train_segmentation(tuned, items[:1], items[1:], progress=False)] == [1]
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_weights"].endswith("best.pt")
+
+
+def test_best_epoch_is_chosen_on_the_named_source_not_the_whole_mix():
+    from CirrhosisStaging.segmentation.training.trainer import selection_score
+
+    record = {"loss": 0.3, "val_dice_liver": 0.95, "val_dice_liver@chaos": 0.91, "val_dice_liver@phantoms": 0.97}
+    assert selection_score(record, "chaos") == 0.91
+    assert selection_score(record, None) == 0.95
+    assert selection_score(record, "cirrmri") == 0.95   # that source was not validated: fall back to the mix
+    assert selection_score({"loss": 0.3}, "chaos") == -0.3   # nothing validated: lowest loss wins
 
 
 def test_fine_tuning_starts_from_given_weights_and_refuses_another_architecture(tmp_path):
@@ -144,16 +155,20 @@ def test_publishing_a_run_registers_checked_weights_with_provenance(tmp_path):
     network = build_network(TINY)
     torch.save(network.state_dict(), run / "best.pt")
     (run / "config.json").write_text(json.dumps({"architecture": TINY, "spacing_xyz": [2.5, 2.5, 5.0],
-                                                 "init_weights": "/models/liver-spleen-unet-1.1.0.pt"}))
-    (run / "history.json").write_text(json.dumps([{"epoch": 1, "val_dice_liver": 0.5}, {"epoch": 2, "val_dice_liver": 0.7},
-                                                  {"epoch": 3, "val_dice_liver": 0.6}]))
+                                                 "init_weights": "/models/liver-spleen-unet-1.1.0.pt",
+                                                 "select_on": "chaos"}))
+    # the mixed mean peaks at epoch 2, the CHAOS series (selection_score) at epoch 3: the trainer's choice wins
+    (run / "history.json").write_text(json.dumps([{"epoch": 1, "val_dice_liver": 0.5, "selection_score": 0.5},
+                                                  {"epoch": 2, "val_dice_liver": 0.7, "selection_score": 0.55},
+                                                  {"epoch": 3, "val_dice_liver": 0.6, "selection_score": 0.65}]))
     (run / "split.json").write_text(json.dumps({"train": ["chaos-1"], "validation": ["chaos-19", "phantoms-1005-t1"]}))
     manifest = tmp_path / "models" / "manifest.json"
     manifest.parent.mkdir()
     weights = publish_segmentation(run, "liver-test", "1.2.0", "CHAOS T2-SPIR subjects 1 (n=1)", manifest_path=manifest)
     entry = find_model("segmentation", "liver-test", manifest)
     assert weights == manifest.parent / "liver-test-1.2.0.pt" and entry.version == "1.2.0"
-    assert entry.validation["held_out_subjects"] == ["19"] and entry.validation["best_epoch"] == 2
+    assert entry.validation["held_out_subjects"] == ["19"] and entry.validation["best_epoch"] == 3
+    assert entry.validation["selected_on"] == "chaos"
     assert entry.training_data.endswith("; fine-tuned from liver-spleen-unet-1.1.0.pt")
     loaded = load_state_dict(entry)
     assert all(torch.equal(loaded[name], tensor) for name, tensor in network.state_dict().items())

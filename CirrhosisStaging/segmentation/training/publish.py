@@ -23,7 +23,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     config = json.loads((run_dir / "config.json").read_text())
     history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").exists() else []
     split = json.loads((run_dir / "split.json").read_text())
-    best = max(history, key=lambda r: r.get("val_dice_liver", -1), default={})
+    best = max(history, key=lambda r: r.get("selection_score", r.get("val_dice_liver", -1)), default={})
 
     state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     weights = manifest_path.parent / f"{name}-{version}.pt"
@@ -41,6 +41,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
         "training_data": training_data, "licence": licence,
         "validation": {"held_out_subjects": held_out, "best_epoch": best.get("epoch"),
                        **{key: round(value, 4) for key, value in best.items() if key.startswith("val_dice")},
+                       "selected_on": config.get("select_on") or "all validation series",
                        "note": "mean Dice in model space over all validation series (held-out CHAOS subjects and any "
                                "valid-split series) during training; see Testing/benchmarks/"
                                "benchmark_segmentation.py for input-grid Dice, HD95 and ASSD"},

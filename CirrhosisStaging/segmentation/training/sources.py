@@ -23,10 +23,12 @@ class TrainingItem:
     label: Path
     labelled: tuple[int, ...]    # classes the label map annotates (0 always)
     group: str                   # patient key: splits never separate a patient's series
+    source: str = ""             # dataset it came from ("chaos", a release folder's name): per-source validation
 
 
 def chaos_items(root) -> list[TrainingItem]:
-    return [TrainingItem(f"chaos-{case.subject_id}", case.image, case.label, ALL_CLASSES, f"chaos-{case.subject_id}")
+    return [TrainingItem(f"chaos-{case.subject_id}", case.image, case.label, ALL_CLASSES, f"chaos-{case.subject_id}",
+                         "chaos")
             for case in list_chaos_cases(root)]
 
 
@@ -47,7 +49,7 @@ def cirrmri_items(root, splits=("train",), organ_labels: bool = True) -> list[Tr
                 else:
                     continue
                 key = f"{Path(dataset.root).name}-{patient.patient_id}"
-                items.append(TrainingItem(f"{key}-{sequence}", series.image, label, labelled, key))
+                items.append(TrainingItem(f"{key}-{sequence}", series.image, label, labelled, key, Path(dataset.root).name))
     return items
 
 

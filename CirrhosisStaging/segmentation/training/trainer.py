@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..labels import CLASS_NAMES, NUM_CLASSES
+from ..labels import CLASS_NAMES, LIVER, NUM_CLASSES
 from ..metrics import dice
 from ..inference import window_for_spacing
 from ..network import DEFAULT_ARCHITECTURE, build_network
@@ -38,6 +38,8 @@ class TrainingConfig:
     max_minutes: float | None = None
     source_weights: dict = field(default_factory=dict)   # item name prefix -> sampling weight
     init_weights: Path | None = None   # fine-tune: start from these weights (ignored when resuming)
+    workers: int = 0   # processes drawing augmented batches (0: in the training process)
+    select_on: str | None = None   # choose best.pt on this source's liver Dice (e.g. "chaos"), not the whole mix
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
@@ -54,12 +56,13 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     """Train; returns the history (one dict per epoch). Checkpoints: out_dir/last.pt, best weights out_dir/best.pt."""
     import torch
 
-    from .augmentation import build_augmentation
+    from .batches import BatchStream, epoch_batches
 
     device, setup = init_device(config.device)
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed + setup.rank)
+    torch.backends.cudnn.benchmark = device.type == "cuda"   # fixed patch size: let cuDNN pick its fastest kernels
 
     volumes = [prepare_volume(item, config.spacing_xyz, NUM_CLASSES)
                for item in tqdm(train_items, desc="preparing training volumes", disable=not progress)]
@@ -75,7 +78,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     total_steps = config.epochs * config.iterations_per_epoch
     scaler = torch.amp.GradScaler("cuda", enabled=device.type == "cuda")
-    state = {"epoch": 0, "best_score": -1.0, "history": [], "step": 0, "minutes": 0.0}
+    state = {"epoch": 0, "best_score": float("-inf"), "history": [], "step": 0, "minutes": 0.0}
     checkpoint_path = out_dir / "last.pt"
     if resume and checkpoint_path.exists():
         state = load_checkpoint(checkpoint_path, network, optimizer, scaler)
@@ -91,14 +94,15 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         network.train()
         # Random streams are reseeded from (seed, epoch, rank) each epoch: a resumed run draws exactly
         # what an unbroken one would have drawn, with no generator state to checkpoint.
-        rng = np.random.default_rng([config.seed, epoch, setup.rank])
-        augment = build_augmentation(int(rng.integers(2**31)), config.patch_zyx)
+        stream = BatchStream(volumes, sampling, config.patch_zyx, config.batch_size, config.iterations_per_epoch,
+                             config.seed, epoch, setup.rank)
         losses = []
-        steps = tqdm(range(config.iterations_per_epoch), desc=f"epoch {epoch + 1}/{config.epochs}",
+        steps = tqdm(epoch_batches(stream, config.workers, pin_memory=device.type == "cuda"),
+                     total=config.iterations_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
                      disable=not (progress and setup.is_main), leave=False)
-        for _ in steps:
-            images, labels, labelled = _batch(volumes, sampling, augment, rng, config.batch_size)
-            images, labels, labelled = images.to(device), labels.to(device), labelled.to(device)
+        for images, labels, labelled in steps:
+            images = images.to(device, non_blocking=True)
+            labels, labelled = labels.to(device, non_blocking=True), labelled.to(device)
             with torch.autocast(device.type, enabled=device.type == "cuda"):
                 logits = network(images)
             loss = marginal_dice_ce(logits, labels, labelled)
@@ -115,7 +119,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         if setup.is_main:
             model = network.module if setup.enabled else network
             record.update(validate(model, validation, device, config.spacing_xyz))
-            score = record.get("val_dice_liver", -record["loss"])
+            score = record["selection_score"] = selection_score(record, config.select_on)
             state["history"].append(record)
             if score > state["best_score"]:
                 state["best_score"] = score
@@ -123,6 +127,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
             state["epoch"] = epoch + 1
             state["minutes"] = record["minutes"]
             save_checkpoint(checkpoint_path, model, optimizer, scaler, state)
+            (out_dir / "history.json").write_text(json.dumps(state["history"], indent=2))
             if progress:
                 print(json.dumps(record), flush=True)
         barrier(setup)
@@ -144,25 +149,23 @@ def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT
         predicted = segmenter.probabilities(volume.image).argmax(axis=0)
         for label, name in CLASS_NAMES.items():
             if label and volume.labelled[label] and (volume.label == label).any():
-                scores.setdefault(f"val_dice_{name.replace(' ', '_')}", []).append(dice(predicted == label, volume.label == label))
+                value = dice(predicted == label, volume.label == label)
+                scores.setdefault(f"val_dice_{name.replace(' ', '_')}", []).append(value)
+                if label == LIVER:   # per source too: phantoms score high and would drown real data in a mixed mean
+                    scores.setdefault(f"val_dice_liver@{volume.item.source or 'unnamed'}", []).append(value)
     network.train()
     return {key: float(np.mean(values)) for key, values in scores.items()}
+
+
+def selection_score(record: dict, select_on: str | None) -> float:
+    """What best.pt maximises: liver Dice on the chosen source when it was validated, else on all validation series,
+    else minus the training loss."""
+    if select_on and f"val_dice_liver@{select_on}" in record:
+        return record[f"val_dice_liver@{select_on}"]
+    return record.get("val_dice_liver", -record["loss"])
 
 
 def _sampling_probabilities(volumes, weights: dict) -> np.ndarray:
     raw = np.array([next((w for prefix, w in weights.items() if v.item.name.startswith(prefix)), 1.0) for v in volumes], float)
     return raw / raw.sum()
 
-
-def _batch(volumes, probabilities, augment, rng, batch_size):
-    import torch
-
-    images, labels, labelled = [], [], []
-    for index in rng.choice(len(volumes), size=batch_size, p=probabilities):
-        volume = volumes[index]
-        sample = augment({"image": volume.image[None], "label": volume.label[None], "body": volume.body[None]})
-        sample = sample[0] if isinstance(sample, list) else sample
-        images.append(torch.as_tensor(np.asarray(sample["image"]), dtype=torch.float32))
-        labels.append(torch.as_tensor(np.asarray(sample["label"])[0]).round().long())
-        labelled.append(torch.from_numpy(volume.labelled))
-    return torch.stack(images), torch.stack(labels), torch.stack(labelled)
