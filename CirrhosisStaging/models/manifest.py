@@ -87,8 +87,9 @@ class Manifest:
     entries: tuple[ModelEntry, ...]
 
     def find(self, task: str, name: str | None = None) -> ModelEntry:
-        """The entry for `task` (newest version of `name`, or of any name when `name` is None)."""
-        candidates = [e for e in self.entries if e.task == task and (name is None or e.name == name)]
+        """The entry for `task`: newest version of `name` (or of any name when None), or exactly the `<name>-<version>`
+        key that messages list (to pin an older version)."""
+        candidates = [e for e in self.entries if e.task == task and (name is None or name in (e.name, e.key))]
         if not candidates:
             wanted = f"{task} model {name!r}" if name else f"{task} model"
             available = ", ".join(e.key for e in self.entries if e.task == task) or "none"

@@ -117,6 +117,7 @@ def test_find_model_picks_newest_version_and_filters_by_name(tmp_path):
                                 ("other", "5.0", "segmentation"), ("stage", "0.1", "staging")]:
         write_manifest_entry(path, entry_dict(name=name, version=version, task=task))
     assert find_model("segmentation", "seg", manifest=path).version == "1.10"
+    assert find_model("segmentation", "seg-1.9", manifest=path).version == "1.9"   # pinned by its listed key
     assert find_model("segmentation", manifest=path).key == "other-5.0"
     assert find_model("staging", manifest=load_manifest(path)).name == "stage"
     with pytest.raises(InputError, match="no segmentation model 'nope'.*seg-1.9"):
