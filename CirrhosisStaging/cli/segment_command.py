@@ -20,7 +20,8 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="output label volume (.nii.gz or .nrrd)")
     parser.add_argument("--seg-nrrd", help="also write a Slicer segmentation (.seg.nrrd)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--model", help="model name (newest version) or name-version in the manifest (default: newest segmentation model)")
+    parser.add_argument("--model", help="model name (newest version) or name-version in the manifest "
+                                        "(default: newest segmentation model)")
     parser.add_argument("--allow-download", action="store_true",
                         help="allow downloading missing weights from the manifest's URL (checked by sha256)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")

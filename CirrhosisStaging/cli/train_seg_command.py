@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from ..data import patient_split
 from ..errors import InputError
+from ..training.distributed import is_main_process
 
 
 def register(subparsers) -> None:
@@ -74,7 +74,7 @@ def run(args) -> int:
                             init_weights=Path(args.init_weights) if args.init_weights else None,
                             workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None))
     train_segmentation(config, train, validation, resume=not args.no_resume)
-    if int(os.environ.get("RANK", "0")) != 0:
+    if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)
     print(f"best weights: {out / 'best.pt'}")
     if args.publish:

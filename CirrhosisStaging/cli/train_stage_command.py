@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..training.distributed import is_main_process
 
 
 def register(subparsers) -> None:
@@ -46,6 +47,8 @@ def run(args) -> int:
                                    max_minutes=args.minutes,
                                    init_weights=Path(args.init_weights) if args.init_weights else None)
     history = train_staging(config, train_cases, val_cases, resume=not args.no_resume)
+    if not is_main_process():
+        return 0   # under torchrun, rank 0 alone writes the history and publishes (its history is the whole one)
     (out / "history.json").write_text(json.dumps(history, indent=2))
     print(f"best weights: {out / 'best.pt'}")
     if args.publish:

@@ -32,6 +32,12 @@ def init_distributed(device_kind: str) -> Distributed:
     return Distributed(dist.get_rank(), world_size, int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def is_main_process() -> bool:
+    """True unless this is a non-zero rank started by torchrun (which sets RANK): what only one process may do,
+    such as writing a run's history or publishing its weights."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def init_device(requested: str):
     """(torch.device, Distributed): under torchrun each process takes the GPU of its local rank."""
     import torch
