@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..data import patient_split
 from ..errors import InputError
+from ..segmentation.training import SHAPE_AUGMENTATIONS
 from ..training.distributed import is_main_process
 
 
@@ -43,6 +44,9 @@ def register(subparsers) -> None:
     parser.add_argument("--select-on", metavar="SOURCE",
                         help="keep as best.pt the epoch with the best liver Dice on this source's validation series "
                              "(default: chaos when --chaos is given, else all validation series together)")
+    parser.add_argument("--shape-augmentation", choices=SHAPE_AUGMENTATIONS, default="affine",
+                        help="affine: in-plane rotation and scaling (default, the shipped 1.x recipe); deform: also "
+                             "in-plane shear, wider scaling and a smooth grid distortion (more liver shapes)")
     parser.add_argument("--no-resume", action="store_true", help="start again even if --out has a checkpoint")
     parser.add_argument("--publish", metavar="NAME:VERSION",
                         help="when done, copy the best weights next to the model manifest and register them")
@@ -72,7 +76,8 @@ def run(args) -> int:
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                             device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
                             init_weights=Path(args.init_weights) if args.init_weights else None,
-                            workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None))
+                            workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None),
+                            shape_augmentation=args.shape_augmentation)
     train_segmentation(config, train, validation, resume=not args.no_resume)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)

@@ -86,3 +86,41 @@ def test_torchrun_trains_with_two_processes_and_rank_zero_alone_reports(tmp_path
     history = json.loads((out / "history.json").read_text())
     assert [record["epoch"] for record in history] == [1, 2] and "val_dice_liver@chaos" in history[0]
     assert (out / "best.pt").exists() and (out / "last.pt").exists()
+
+
+def test_deform_shape_augmentation_moves_image_and_labels_together():
+    from monai.transforms import Compose
+
+    from CirrhosisStaging.segmentation.training.augmentation import _shape_transforms
+
+    label = np.zeros((1, 24, 64, 64), np.float32)
+    label[:, 6:18, 12:44, 10:54] = 1   # a box "liver"
+    overlaps, changed = [], 0
+    for seed in range(6):
+        shape = Compose(_shape_transforms("deform"))
+        shape.set_random_state(seed=seed)
+        out = shape({"image": label.copy(), "label": label.copy(), "body": np.ones_like(label)})
+        image, moved = np.asarray(out["image"])[0] > 0.5, np.asarray(out["label"])[0]
+        assert set(np.unique(moved).tolist()) <= {0.0, 1.0}   # labels resampled by nearest neighbour
+        moved = moved > 0.5
+        # The image went where the labels went (two resamplings, so edges may differ by a voxel).
+        overlaps.append(2 * np.sum(image & moved) / (image.sum() + moved.sum()))
+        changed += int(np.mean(moved != (label[0] > 0.5)) > 0.01)
+    assert min(overlaps) > 0.93 and np.mean(overlaps) > 0.97, overlaps
+    assert changed >= 3   # most draws really change the shape
+
+
+def test_unknown_shape_augmentation_is_refused():
+    from CirrhosisStaging.segmentation.training.augmentation import build_augmentation
+
+    with pytest.raises(ValueError, match="elastic"):
+        build_augmentation(0, PATCH, "elastic")
+
+
+def test_deform_stream_differs_from_affine_stream(volumes):
+    def first_batch(shape):
+        stream = BatchStream(volumes, np.array([0.5, 0.5]), PATCH, 2, 1, seed=3, epoch=0, rank=0, shape=shape)
+        return next(epoch_batches(stream, 0))[0]
+
+    assert torch.equal(first_batch("affine"), _images(volumes, 0)[0])   # the default is the old recipe
+    assert not torch.equal(first_batch("deform"), first_batch("affine"))

@@ -111,9 +111,10 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
 
     tuned = TrainingConfig(out_dir=tmp_path / "tuned", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
                            architecture=TINY, epochs=1, iterations_per_epoch=2, device="cpu", workers=2,
-                           init_weights=tmp_path / "run" / "best.pt")
+                           init_weights=tmp_path / "run" / "best.pt", shape_augmentation="deform")
     assert [r["epoch"] for r in train_segmentation(tuned, items[:1], items[1:], progress=False)] == [1]
-    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_weights"].endswith("best.pt")
+    recorded = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert recorded["init_weights"].endswith("best.pt") and recorded["shape_augmentation"] == "deform"
 
 
 def test_best_epoch_is_chosen_on_the_named_source_not_the_whole_mix():

@@ -5,6 +5,10 @@ inversion inside the body, histogram remapping, bias field and noise, on top of 
 Every patch ends with the same body z-score inference uses (preprocessing.intensity.zscore_in_region), so
 the network never sees a distribution at training time that inference cannot produce.
 No left-right flips: they put the liver on the wrong side and swap the kidneys.
+
+Shape augmentation "affine" (default, the recipe of the shipped 1.x weights): in-plane rotation and scaling.
+"deform" adds in-plane shear, wider scaling and a smooth grid distortion, so the few real livers are seen in more
+shapes (a left lobe reaching the spleen, a tall dome): anatomy varies more between patients than 11 subjects show.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from monai import transforms as T
 from monai.transforms import MapTransform, RandomizableTransform
 
 from ...preprocessing.intensity import zscore_in_region
+from . import SHAPE_AUGMENTATIONS
 
 KEYS = ("image", "label", "body")
 
 
-def build_augmentation(seed: int, patch_zyx):
+_MODES = ("bilinear", "nearest", "nearest")   # image, label, body
+
+
+def build_augmentation(seed: int, patch_zyx, shape: str = "affine"):
     pipeline = T.Compose([
         T.SpatialPadd(KEYS, spatial_size=patch_zyx, mode="constant"),
         T.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1),
-        T.RandAffined(KEYS, prob=0.5, rotate_range=(0.25, 0.0, 0.0), scale_range=(0.1, 0.15, 0.15),
-                      mode=("bilinear", "nearest", "nearest"), padding_mode="border"),
+        *_shape_transforms(shape),
         T.ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True),
         T.RandBiasFieldd("image", prob=0.4, coeff_range=(0.2, 0.5)),
         T.RandHistogramShiftd("image", prob=0.3, num_control_points=(5, 10)),
@@ -35,6 +42,19 @@ def build_augmentation(seed: int, patch_zyx):
     ])
     pipeline.set_random_state(seed=seed)
     return pipeline
+
+
+def _shape_transforms(shape: str) -> list:
+    if shape == "affine":
+        return [T.RandAffined(KEYS, prob=0.5, rotate_range=(0.25, 0.0, 0.0), scale_range=(0.1, 0.15, 0.15),
+                              mode=_MODES, padding_mode="border")]
+    if shape == "deform":
+        # Shear only within the axial plane (coefficients y<-x and x<-y): slices stay slices, as on a real 2D-acquired scan.
+        return [T.RandAffined(KEYS, prob=0.7, rotate_range=(0.3, 0.0, 0.0), scale_range=(0.1, 0.25, 0.25),
+                              shear_range=(0.0, 0.0, 0.0, 0.15, 0.0, 0.15), mode=_MODES, padding_mode="border"),
+                T.RandGridDistortiond(KEYS, num_cells=(2, 5, 5), prob=0.5, distort_limit=(-0.12, 0.12),
+                                      mode=_MODES, padding_mode="border")]
+    raise ValueError(f"shape augmentation {shape!r}: expected one of {', '.join(SHAPE_AUGMENTATIONS)}")
 
 
 class RandInvertInBodyd(RandomizableTransform, MapTransform):
