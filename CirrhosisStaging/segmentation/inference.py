@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from ..io.geometry import Grid
 from ..preprocessing import prepare
 from ..preprocessing.resample import resample_to_reference
+from .foreground_region import foreground_box
 from .postprocess import postprocess_labels
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
@@ -75,14 +76,20 @@ class Segmenter:
 
 
 def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image) -> sitk.Image:
-    """Resample each class probability onto the input grid (smooth boundaries), argmax, clean up."""
-    model_grid = Grid.of(model_image)
-    resampled = []
-    for channel in probabilities:
-        channel_image = model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32)))
-        resampled.append(sitk.GetArrayFromImage(resample_to_reference(channel_image, original, "linear")))
-    stack = np.stack(resampled)
-    stack[0] += 1e-6  # outside the model's field of view every channel is 0: call it background
-    labels = np.argmax(stack, axis=0).astype(np.uint8)
+    """Resample each organ's probability onto the input grid (smooth boundaries), argmax, clean up. Only the box
+    that can hold an organ is resampled; background there is 1 - the organs (the softmax sums to 1, and linear
+    interpolation keeps sums), and 1 outside the model's field of view where every channel reads 0."""
+    labels = np.zeros(tuple(original.GetSize())[::-1], np.uint8)
+    box = foreground_box(probabilities, model_image, original)
+    if box is not None:
+        x0, y0, z0, x1, y1, z1 = box
+        reference = original[x0:x1, y0:y1, z0:z1]
+        model_grid = Grid.of(model_image)
+        organs = np.stack([
+            sitk.GetArrayFromImage(resample_to_reference(
+                model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), reference, "linear"))
+            for channel in probabilities[1:]])
+        background = 1.0 - organs.sum(axis=0)
+        labels[z0:z1, y0:y1, x0:x1] = np.argmax(np.concatenate([background[None], organs]), axis=0)
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels))

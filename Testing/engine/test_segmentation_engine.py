@@ -44,6 +44,66 @@ def test_probabilities_map_back_to_the_right_place():
     assert dice(labels == 1, sitk.GetArrayFromImage(truth) == 1) > 0.9
 
 
+def _labels_resampling_the_whole_grid(probabilities, model_image, original):
+    """The plain way (every class, every input voxel): what the organ-box shortcut must reproduce."""
+    from CirrhosisStaging.preprocessing.resample import resample_to_reference
+    from CirrhosisStaging.segmentation.postprocess import _clean
+
+    grid = Grid.of(model_image)
+    stack = np.stack([sitk.GetArrayFromImage(resample_to_reference(
+        grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), original, "linear")) for channel in probabilities])
+    stack[0] += 1e-6
+    return _clean(np.argmax(stack, axis=0).astype(np.uint8), original.GetSpacing()[::-1])
+
+
+def test_resampling_only_the_organ_box_gives_the_labels_of_the_whole_grid():
+    from scipy import ndimage
+
+    from CirrhosisStaging.preprocessing import prepare
+    from CirrhosisStaging.segmentation.foreground_region import foreground_box
+
+    image = make_volume(size=(60, 56, 24), spacing=(3.0, 3.0, 6.0), direction=OBLIQUE, origin=(-90.0, -80.0, 10.0))
+    space = prepare(image, (4.0, 4.0, 5.0))
+    liver = sitk.GetArrayFromImage(space.to_model(organ_mask(image), "nearest")).astype(np.float32)
+    spleen = np.roll(liver, -liver.shape[2] // 3, axis=2) * (1 - liver)
+    organs = np.stack([ndimage.gaussian_filter(liver, 1.5), np.zeros_like(liver), np.zeros_like(liver),
+                       ndimage.gaussian_filter(spleen, 1.5)])   # soft edges, as a network gives
+    organs *= 0.98 / np.maximum(organs.sum(axis=0), 0.98)
+    probabilities = np.concatenate([1 - organs.sum(axis=0, keepdims=True), organs])
+    box = foreground_box(probabilities, space.image, image)
+    assert box is not None and np.prod(np.subtract(box[3:], box[:3])) < 0.5 * np.prod(image.GetSize())
+    expected = _labels_resampling_the_whole_grid(probabilities, space.image, image)
+    labels = sitk.GetArrayFromImage(probabilities_to_labels(probabilities, space.image, image))
+    assert (expected == 1).sum() > 500 and (expected == 4).sum() > 100
+    assert np.mean(labels != expected) < 1e-4   # identical up to float ties between two classes
+
+
+def test_no_organ_anywhere_gives_an_all_background_mask():
+    from CirrhosisStaging.preprocessing import prepare
+
+    image = make_volume(direction=OBLIQUE)
+    space = prepare(image, (4.0, 4.0, 6.0))
+    probabilities = np.zeros((5, *space.array.shape), np.float32)
+    probabilities[0] = 0.9
+    probabilities[1] = 0.04   # everywhere under the foreground floor
+    labels = probabilities_to_labels(probabilities, space.image, image)
+    assert Grid.of(labels) == Grid.of(image) and not sitk.GetArrayViewFromImage(labels).any()
+
+
+def test_postprocessing_inside_the_organ_box_equals_postprocessing_the_whole_volume():
+    from CirrhosisStaging.segmentation.postprocess import _clean
+
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        labels = np.zeros((20, 32, 32), np.uint8)
+        for label in rng.choice([1, 1, 2, 3, 4], size=8):
+            z, y, x = rng.integers(0, [20, 32, 32])
+            labels[z:z + rng.integers(1, 8), y:y + rng.integers(1, 12), x:x + rng.integers(1, 12)] = label
+        labels[rng.integers(2, 18), 10:20, 10:20] = 0   # holes and clefts
+        assert np.array_equal(postprocess_labels(labels, (5.0, 2.0, 2.0)), _clean(labels, (5.0, 2.0, 2.0)))
+    assert not postprocess_labels(np.zeros((4, 5, 6), np.uint8)).any()
+
+
 def test_postprocess_keeps_largest_liver_fills_holes_and_keeps_split_spleen():
     labels = np.zeros((30, 40, 40), np.uint8)
     labels[5:25, 5:25, 5:25] = 1          # liver
