@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import SimpleITK as sitk
@@ -31,6 +31,7 @@ class Segmentation:
     labels: sitk.Image      # uint8 on exactly the input's grid
     seconds: float
     device: str
+    stage_seconds: dict = field(default_factory=dict)   # prepare / network / to_input_grid (for benchmarks)
 
 
 class Segmenter:
@@ -68,11 +69,15 @@ class Segmenter:
     def segment(self, image: sitk.Image) -> Segmentation:
         import time
 
-        start = time.perf_counter()
+        marks = [time.perf_counter()]
         space = prepare(image, self.spacing_xyz)
-        probabilities = self.probabilities(space.array)
+        marks.append(time.perf_counter())
+        probabilities = self.probabilities(space.array)   # on the CPU when it returns: the GPU has finished
+        marks.append(time.perf_counter())
         labels = probabilities_to_labels(probabilities, space.image, image)
-        return Segmentation(labels, time.perf_counter() - start, str(self.device))
+        marks.append(time.perf_counter())
+        stages = dict(zip(("prepare", "network", "to_input_grid"), np.diff(marks).tolist()))
+        return Segmentation(labels, marks[-1] - marks[0], str(self.device), stages)
 
 
 def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image) -> sitk.Image:

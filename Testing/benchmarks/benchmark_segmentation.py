@@ -86,7 +86,7 @@ def _score(segmenter, image, truth: np.ndarray, name: str) -> tuple[dict, np.nda
     seconds = time.perf_counter() - start
     predicted = sitk.GetArrayFromImage(result.labels)
     spacing = image.GetSpacing()[::-1]
-    row = {"case": name, "seconds": seconds, "size": list(image.GetSize())}
+    row = {"case": name, "seconds": seconds, "size": list(image.GetSize()), "stage_seconds": result.stage_seconds}
     for organ, label in ORGANS.items():
         hd95, assd = surface_distances(predicted == label, truth == label, spacing)
         row[organ] = {"dice": dice(predicted == label, truth == label), "hd95_mm": hd95, "assd_mm": assd}
@@ -102,9 +102,11 @@ def _print_mean(rows) -> None:
     mean = {organ: {key: float(np.mean([r[organ][key] for r in rows])) for key in ("dice", "hd95_mm", "assd_mm")}
             for organ in ORGANS}
     seconds = float(np.mean([r["seconds"] for r in rows]))
+    stages = {stage: float(np.mean([r["stage_seconds"][stage] for r in rows])) for stage in rows[0]["stage_seconds"]}
     print(f"{'mean':>10} {mean['liver']['dice']:>10.3f} {mean['liver']['hd95_mm']:>8.1f} "
           f"{mean['liver']['assd_mm']:>8.2f} {mean['spleen']['dice']:>11.3f} {mean['spleen']['hd95_mm']:>8.1f} "
           f"{mean['spleen']['assd_mm']:>8.2f} {seconds:>8.2f}")
+    print("mean seconds per stage: " + ", ".join(f"{stage} {value:.3f}" for stage, value in stages.items()))
 
 
 def _repeated_slices(truth: np.ndarray) -> list[int]:

@@ -29,6 +29,8 @@ def test_segmenter_writes_labels_on_exact_input_grid_for_oblique_input():
     assert Grid.of(result.labels) == Grid.of(image)
     assert result.labels.GetPixelID() == sitk.sitkUInt8
     assert set(np.unique(sitk.GetArrayViewFromImage(result.labels))) <= {0, 1, 2, 3, 4}
+    assert set(result.stage_seconds) == {"prepare", "network", "to_input_grid"}
+    assert sum(result.stage_seconds.values()) == pytest.approx(result.seconds)
 
 
 def test_probabilities_map_back_to_the_right_place():
