@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--chaos", help="CHAOS folder (image_<id>/label_<id>)")
     parser.add_argument("--ids", help="comma-separated subject ids (default: the model's held-out subjects)")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--model", help="model name (newest version) or name-version, e.g. liver-spleen-unet-1.2.0")
+    parser.add_argument("--model", help="model name (newest version) or name-version, e.g. liver-spleen-unet-1.3.0")
     parser.add_argument("--phantoms", type=int, default=6, help="phantom patients per sequence (0 to skip)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
