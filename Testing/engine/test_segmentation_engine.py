@@ -33,6 +33,20 @@ def test_segmenter_writes_labels_on_exact_input_grid_for_oblique_input():
     assert sum(result.stage_seconds.values()) == pytest.approx(result.seconds)
 
 
+def test_the_order_voxels_are_stored_in_does_not_change_the_labels():
+    """Axial, coronal- or sagittal-ordered storage of the same scan: same model input, same labels in space."""
+    torch.manual_seed(0)
+    segmenter = Segmenter(build_network(TINY), (4.0, 4.0, 6.0), "cpu")
+    image = make_volume(direction=OBLIQUE)
+    reference = sitk.GetArrayFromImage(segmenter.segment(image).labels)
+    assert len(np.unique(reference)) >= 3   # random weights, but a map with several classes to compare
+    for order in ([0, 2, 1], [2, 1, 0]):
+        stored = sitk.PermuteAxes(image, order)
+        labels = sitk.PermuteAxes(segmenter.segment(stored).labels, order)   # permuting back restores the order
+        assert Grid.of(labels) == Grid.of(image)
+        assert np.array_equal(sitk.GetArrayFromImage(labels), reference)
+
+
 def test_probabilities_map_back_to_the_right_place():
     """A 'perfect' probability map made in model space lands on the organ in the original grid."""
     image = make_volume(direction=OBLIQUE)
