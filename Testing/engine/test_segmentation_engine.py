@@ -67,7 +67,8 @@ def _labels_resampling_the_whole_grid(probabilities, model_image, original):
 
     grid = Grid.of(model_image)
     stack = np.stack([sitk.GetArrayFromImage(resample_to_reference(
-        grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), original, "linear")) for channel in probabilities])
+        grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), original, "linear"))
+        for channel in probabilities])
     stack[0] += 1e-6
     return _clean(np.argmax(stack, axis=0).astype(np.uint8), original.GetSpacing()[::-1])
 

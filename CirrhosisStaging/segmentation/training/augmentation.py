@@ -49,7 +49,8 @@ def _shape_transforms(shape: str) -> list:
         return [T.RandAffined(KEYS, prob=0.5, rotate_range=(0.25, 0.0, 0.0), scale_range=(0.1, 0.15, 0.15),
                               mode=_MODES, padding_mode="border")]
     if shape == "deform":
-        # Shear only within the axial plane (coefficients y<-x and x<-y): slices stay slices, as on a real 2D-acquired scan.
+        # Shear only within the axial plane (coefficients y<-x and x<-y): slices stay slices, as on a real
+        # 2D-acquired scan.
         return [T.RandAffined(KEYS, prob=0.7, rotate_range=(0.3, 0.0, 0.0), scale_range=(0.1, 0.25, 0.25),
                               shear_range=(0.0, 0.0, 0.0, 0.15, 0.0, 0.15), mode=_MODES, padding_mode="border"),
                 T.RandGridDistortiond(KEYS, num_cells=(2, 5, 5), prob=0.5, distort_limit=(-0.12, 0.12),

@@ -17,8 +17,8 @@ from .augmentation import build_augmentation
 class BatchStream(torch.utils.data.IterableDataset):
     """`batches` augmented batches of one epoch, shared out among the DataLoader's workers (if any)."""
 
-    def __init__(self, volumes, probabilities, patch_zyx, batch_size: int, batches: int, seed: int, epoch: int, rank: int,
-                 shape: str = "affine"):
+    def __init__(self, volumes, probabilities, patch_zyx, batch_size: int, batches: int, seed: int, epoch: int,
+                 rank: int, shape: str = "affine"):
         super().__init__()
         self.volumes, self.probabilities, self.patch_zyx, self.shape = volumes, probabilities, patch_zyx, shape
         self.batch_size, self.batches = batch_size, batches
