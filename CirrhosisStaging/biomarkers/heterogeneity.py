@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .crop import bounding_slices
+from ..masks import bounding_slices
 
 EROSION_MM = 4.0
 NORMALISATION_SIGMA_MM = 15.0

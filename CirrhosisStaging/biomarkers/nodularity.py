@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .crop import bounding_slices
+from ..masks import bounding_slices
 
 SMOOTHING_SIGMA_MM = 5.0
 MIN_IN_PLANE_NORMAL = 0.5   # |in-plane part| of the unit surface normal: cos(60 degrees)

@@ -13,6 +13,8 @@ import itertools
 import numpy as np
 import SimpleITK as sitk
 
+from ..masks import bounding_slices
+
 # Where every foreground class is below this, background (at least 1 - 4 x 0.05 with four organ classes) wins.
 FOREGROUND_FLOOR = 0.05
 
@@ -23,8 +25,9 @@ def foreground_box(probabilities: np.ndarray, model_image: sitk.Image, original:
     foreground = np.max(probabilities[1:], axis=0) >= FOREGROUND_FLOOR
     if not foreground.any():
         return None
-    # One model voxel of margin: linear interpolation reads the neighbours of a point's continuous index.
-    corners_zyx = [(first - 1, last + 1) for first, last in nonzero_bounds(foreground)]
+    # One model voxel of margin, not clipped to the model grid: linear interpolation reads the neighbours of a
+    # point's continuous index, and clamps them at the grid's edge.
+    corners_zyx = [(box.start - 1, box.stop) for box in bounding_slices(foreground, 0)]
     points = [original.TransformPhysicalPointToContinuousIndex(
                   model_image.TransformContinuousIndexToPhysicalPoint([float(x), float(y), float(z)]))
               for z, y, x in itertools.product(*corners_zyx)]
@@ -36,11 +39,3 @@ def foreground_box(probabilities: np.ndarray, model_image: sitk.Image, original:
         return None
     return (*low.tolist(), *high.tolist())
 
-
-def nonzero_bounds(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) index of the True voxels along each axis of a non-empty mask."""
-    bounds = []
-    for axis in range(mask.ndim):
-        present = np.flatnonzero(mask.any(axis=tuple(a for a in range(mask.ndim) if a != axis)))
-        bounds.append((int(present[0]), int(present[-1])))
-    return bounds

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from .foreground_region import nonzero_bounds
+from ..masks import bounding_slices
 from .labels import LEFT_KIDNEY, LIVER, RIGHT_KIDNEY, SPLEEN
 
 
@@ -14,17 +14,10 @@ def postprocess_labels(labels: np.ndarray, spacing_zyx=(1.0, 1.0, 1.0)) -> np.nd
     result = labels.copy()
     # Work on the box around the organs plus one voxel: same components and holes (everything outside the box is
     # background joined to the volume's border), a fraction of the voxels.
-    box = _box_with_margin(result != 0)
-    if box is not None:
+    if result.any():
+        box = bounding_slices(result != 0, 1)
         result[box] = _clean(result[box], spacing_zyx)
     return result
-
-
-def _box_with_margin(mask: np.ndarray):
-    if not mask.any():
-        return None
-    return tuple(slice(max(first - 1, 0), min(last + 2, size))
-                 for (first, last), size in zip(nonzero_bounds(mask), mask.shape))
 
 
 def _clean(labels: np.ndarray, spacing_zyx) -> np.ndarray:

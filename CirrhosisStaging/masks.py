@@ -1,4 +1,6 @@
-"""Bounding box of a mask with a margin: the filters here only need the organ and its surroundings."""
+"""Bounding box of a mask with a margin: filters, clean-up and resampling that only need an organ and its
+surroundings work on that box. A module of its own so that any package can use it without importing another's
+heavy dependencies."""
 
 from __future__ import annotations
 
