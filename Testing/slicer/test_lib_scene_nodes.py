@@ -68,7 +68,7 @@ def test_segmentation_node_terminology_geometry_study_and_edit(context, phantom_
     slices = np.nonzero(edited.any(axis=(1, 2)))[0][:3]
     edited[slices] = 0
     replace_segment_voxels(segmentation, liver_id, edited, volume)
-    after = sitk.GetArrayViewFromImage(labels_from_segmentation(segmentation, volume))
+    after = sitk.GetArrayFromImage(labels_from_segmentation(segmentation, volume))  # a copy: the image is a temporary
     assert (after == LIVER).sum() == (expected == LIVER).sum() - (expected[slices] == LIVER).sum()
 
 
