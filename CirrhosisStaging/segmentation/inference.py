@@ -11,6 +11,7 @@ import SimpleITK as sitk
 from ..io.geometry import Grid
 from ..preprocessing import prepare
 from ..preprocessing.resample import resample_to_reference
+from .edge_refinement import EDGE_RADIUS_MM, guided_filter, radius_voxels, scaled_guide
 from .foreground_region import foreground_box
 from .postprocess import postprocess_labels
 
@@ -37,8 +38,9 @@ class Segmentation:
 class Segmenter:
     """A loaded segmentation network and the spacing it was trained at."""
 
-    def __init__(self, network, spacing_xyz, device="cpu", entry=None):
+    def __init__(self, network, spacing_xyz, device="cpu", entry=None, edge_radius_mm: float | None = EDGE_RADIUS_MM):
         self.network = network.to(device).eval()
+        self.edge_radius_mm = edge_radius_mm   # None: no snapping to the image's edges (edge_refinement)
         self.spacing_xyz = tuple(float(v) for v in spacing_xyz)
         self.window_zyx = window_for_spacing(self.spacing_xyz)
         self.device = device
@@ -74,27 +76,42 @@ class Segmenter:
         marks.append(time.perf_counter())
         probabilities = self.probabilities(space.array)   # on the CPU when it returns: the GPU has finished
         marks.append(time.perf_counter())
-        labels = probabilities_to_labels(probabilities, space.image, image)
+        labels = probabilities_to_labels(probabilities, space.image, image, self.edge_radius_mm)
         marks.append(time.perf_counter())
         stages = dict(zip(("prepare", "network", "to_input_grid"), np.diff(marks).tolist()))
         return Segmentation(labels, marks[-1] - marks[0], str(self.device), stages)
 
 
-def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image) -> sitk.Image:
-    """Resample each organ's probability onto the input grid (smooth boundaries), argmax, clean up. Only the box
-    that can hold an organ is resampled; background there is 1 - the organs (the softmax sums to 1, and linear
-    interpolation keeps sums), and 1 outside the model's field of view where every channel reads 0."""
+def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image,
+                            edge_radius_mm: float | None = EDGE_RADIUS_MM) -> sitk.Image:
+    """Resample each organ's probability onto the input grid (smooth boundaries), snap them to the image's edges
+    (edge_refinement; skipped when `edge_radius_mm` is None), argmax, clean up. Only the box that can hold an organ
+    (grown by the edge window) is resampled; background there is 1 - the organs (the softmax sums to 1, and linear
+    interpolation and the guided filter keep sums), and 1 outside the model's field of view where every channel
+    reads 0."""
     labels = np.zeros(tuple(original.GetSize())[::-1], np.uint8)
     box = foreground_box(probabilities, model_image, original)
     if box is not None:
-        x0, y0, z0, x1, y1, z1 = box
+        radius_zyx = radius_voxels(original.GetSpacing()[::-1], edge_radius_mm) if edge_radius_mm else (0, 0, 0)
+        # Twice the window: the filter's second mean reads coefficients computed a window further out.
+        x0, y0, z0, x1, y1, z1 = _grown(box, [2 * r for r in radius_zyx[::-1]], original.GetSize())
         reference = original[x0:x1, y0:y1, z0:z1]
         model_grid = Grid.of(model_image)
         organs = np.stack([
             sitk.GetArrayFromImage(resample_to_reference(
                 model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), reference, "linear"))
             for channel in probabilities[1:]])
+        if any(radius_zyx):
+            guide = scaled_guide(sitk.GetArrayViewFromImage(original))[z0:z1, y0:y1, x0:x1]
+            organs = guided_filter(guide, organs, radius_zyx)
         background = 1.0 - organs.sum(axis=0)
         labels[z0:z1, y0:y1, x0:x1] = np.argmax(np.concatenate([background[None], organs]), axis=0)
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels))
+
+
+def _grown(box, margin_xyz, size_xyz):
+    """The (x0, y0, z0, x1, y1, z1) box grown by `margin_xyz` voxels a side, inside the image."""
+    low = [max(0, start - m) for start, m in zip(box[:3], margin_xyz)]
+    high = [min(n, stop + m) for stop, m, n in zip(box[3:], margin_xyz, size_xyz)]
+    return (*low, *high)

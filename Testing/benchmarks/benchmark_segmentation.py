@@ -2,7 +2,7 @@
 liver Dice on T1W-like and T2W-like phantoms.
 
     .venv/bin/python Testing/benchmarks/benchmark_segmentation.py --chaos ../shared/data/chaos_t2spir \
-        [--ids 19,37,39] [--device cpu|cuda] [--phantoms 6] [--json out.json]
+        [--ids 19,37,39] [--device cpu|cuda] [--phantoms 6] [--edge-radius-mm 5] [--json out.json]
 
 Without --ids the subjects held out from training are read from the model's manifest entry.
 """
@@ -20,6 +20,7 @@ import SimpleITK as sitk
 from CirrhosisStaging.data import LIVER, SPLEEN, list_chaos_cases
 from CirrhosisStaging.io import read_image, read_mask, validate_image
 from CirrhosisStaging.models import find_model
+from CirrhosisStaging.segmentation.edge_refinement import EDGE_RADIUS_MM
 from CirrhosisStaging.segmentation.loading import load_segmenter
 from CirrhosisStaging.segmentation.metrics import dice, surface_distances
 
@@ -33,13 +34,17 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--model", help="model name (newest version) or name-version, e.g. liver-spleen-unet-1.3.0")
     parser.add_argument("--phantoms", type=int, default=6, help="phantom patients per sequence (0 to skip)")
+    parser.add_argument("--edge-radius-mm", type=float, default=EDGE_RADIUS_MM,
+                        help="guided-filter window of the edge refinement (0: off, to measure what it adds)")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
 
     segmenter = load_segmenter(args.device, args.model)
+    segmenter.edge_radius_mm = args.edge_radius_mm or None
     entry = find_model("segmentation", args.model)
     print(f"model {segmenter.model_name} sha256 {segmenter.sha256[:12]} on {segmenter.device}")
-    report = {"model": segmenter.model_name, "device": str(segmenter.device), "chaos": [], "phantoms": []}
+    report = {"model": segmenter.model_name, "device": str(segmenter.device), "edge_radius_mm": segmenter.edge_radius_mm,
+              "chaos": [], "phantoms": []}
     _warm_up(segmenter)
     if args.chaos:
         held_out = args.ids.split(",") if args.ids else entry.validation.get("held_out_subjects", [])

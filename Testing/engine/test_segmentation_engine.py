@@ -60,20 +60,25 @@ def test_probabilities_map_back_to_the_right_place():
     assert dice(labels == 1, sitk.GetArrayFromImage(truth) == 1) > 0.9
 
 
-def _labels_resampling_the_whole_grid(probabilities, model_image, original):
+def _labels_resampling_the_whole_grid(probabilities, model_image, original, edge_radius_mm=None):
     """The plain way (every class, every input voxel): what the organ-box shortcut must reproduce."""
     from CirrhosisStaging.preprocessing.resample import resample_to_reference
+    from CirrhosisStaging.segmentation.edge_refinement import guided_filter, radius_voxels, scaled_guide
     from CirrhosisStaging.segmentation.postprocess import _clean
 
     grid = Grid.of(model_image)
     stack = np.stack([sitk.GetArrayFromImage(resample_to_reference(
         grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), original, "linear"))
         for channel in probabilities])
+    if edge_radius_mm:
+        guide = scaled_guide(sitk.GetArrayFromImage(original))
+        stack = guided_filter(guide, stack, radius_voxels(original.GetSpacing()[::-1], edge_radius_mm))
     stack[0] += 1e-6
     return _clean(np.argmax(stack, axis=0).astype(np.uint8), original.GetSpacing()[::-1])
 
 
-def test_resampling_only_the_organ_box_gives_the_labels_of_the_whole_grid():
+@pytest.mark.parametrize("edge_radius_mm", [None, 6.0])   # 6 mm: a window of 1 x 2 x 2 voxels a side here
+def test_resampling_only_the_organ_box_gives_the_labels_of_the_whole_grid(edge_radius_mm):
     from scipy import ndimage
 
     from CirrhosisStaging.preprocessing import prepare
@@ -89,8 +94,8 @@ def test_resampling_only_the_organ_box_gives_the_labels_of_the_whole_grid():
     probabilities = np.concatenate([1 - organs.sum(axis=0, keepdims=True), organs])
     box = foreground_box(probabilities, space.image, image)
     assert box is not None and np.prod(np.subtract(box[3:], box[:3])) < 0.5 * np.prod(image.GetSize())
-    expected = _labels_resampling_the_whole_grid(probabilities, space.image, image)
-    labels = sitk.GetArrayFromImage(probabilities_to_labels(probabilities, space.image, image))
+    expected = _labels_resampling_the_whole_grid(probabilities, space.image, image, edge_radius_mm)
+    labels = sitk.GetArrayFromImage(probabilities_to_labels(probabilities, space.image, image, edge_radius_mm))
     assert (expected == 1).sum() > 500 and (expected == 4).sum() > 100
     assert np.mean(labels != expected) < 1e-4   # identical up to float ties between two classes
 
