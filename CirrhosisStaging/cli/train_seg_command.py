@@ -47,9 +47,6 @@ def register(subparsers) -> None:
     parser.add_argument("--shape-augmentation", choices=SHAPE_AUGMENTATIONS, default="affine",
                         help="affine: in-plane rotation and scaling (default, the shipped 1.x recipe); deform: also "
                              "in-plane shear, wider scaling and a smooth grid distortion (more liver shapes)")
-    parser.add_argument("--organ-contrast", type=float, default=0.0, metavar="P",
-                        help="probability (0-1) that a patch has each labelled organ's brightness scaled on its own, "
-                             "so no one sequence's liver-to-spleen contrast is learnt (default 0: off)")
     parser.add_argument("--no-resume", action="store_true", help="start again even if --out has a checkpoint")
     parser.add_argument("--publish", metavar="NAME:VERSION",
                         help="when done, copy the best weights next to the model manifest and register them")
@@ -61,8 +58,6 @@ def run(args) -> int:
     from ..segmentation.training.trainer import TrainingConfig, train_segmentation
 
     spacing = _spacing(args.spacing)
-    if not 0.0 <= args.organ_contrast <= 1.0:
-        raise InputError(None, f"--organ-contrast {args.organ_contrast}: a probability, between 0 and 1")
     train, validation = [], []
     if args.chaos:
         items = chaos_items(args.chaos)
@@ -82,7 +77,7 @@ def run(args) -> int:
                             device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
                             init_weights=Path(args.init_weights) if args.init_weights else None,
                             workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None),
-                            shape_augmentation=args.shape_augmentation, organ_contrast=args.organ_contrast)
+                            shape_augmentation=args.shape_augmentation)
     train_segmentation(config, train, validation, resume=not args.no_resume)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)

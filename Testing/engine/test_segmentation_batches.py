@@ -124,34 +124,3 @@ def test_deform_stream_differs_from_affine_stream(volumes):
 
     assert torch.equal(first_batch("affine"), _images(volumes, 0)[0])   # the default is the old recipe
     assert not torch.equal(first_batch("deform"), first_batch("affine"))
-
-
-def test_organ_contrast_scales_each_organ_on_its_own_and_leaves_the_rest():
-    from CirrhosisStaging.segmentation.training.augmentation import RandOrganContrastd
-
-    label = np.zeros((1, 16, 48, 64), np.float32)
-    label[:, 3:13, 6:22, 6:22], label[:, 3:13, 28:42, 28:42] = 1, 4   # a "liver" and a "spleen"
-    image = np.full(label.shape, 0.4, np.float32)
-    gains = {1: [], 4: []}
-    for seed in range(8):
-        organ_contrast = RandOrganContrastd("image", prob=1.0)
-        organ_contrast.set_random_state(seed)
-        out = np.asarray(organ_contrast({"image": image.copy(), "label": label})["image"])[0]
-        cores = {1: out[5:11, 10:18, 10:18], 4: out[5:11, 32:38, 32:38]}   # 2+ voxels inside each organ
-        for organ, core in cores.items():
-            assert np.allclose(core / 0.4, organ_contrast._factors[organ], rtol=0.02)   # one factor per organ
-            gains[organ].append(organ_contrast._factors[organ])
-        # Beyond the softening's reach (4 sigma): untouched.
-        assert np.all(out[:, :, 50:] == image[0, :, :, 50:]) and np.all(out[0] == image[0, 0])
-    assert all(0.6 <= g <= 1.6 for g in gains[1] + gains[4])
-    assert np.std(np.log(gains[1])) > 0.1 and not np.allclose(gains[1], gains[4])   # organs drawn independently
-
-
-def test_organ_contrast_is_off_by_default_and_changes_the_stream_when_on(volumes):
-    def first_batch(organ_contrast):
-        stream = BatchStream(volumes, np.array([0.5, 0.5]), PATCH, 2, 1, seed=3, epoch=0, rank=0,
-                             organ_contrast=organ_contrast)
-        return next(epoch_batches(stream, 0))[0]
-
-    assert torch.equal(first_batch(0.0), _images(volumes, 0)[0])
-    assert not torch.equal(first_batch(1.0), first_batch(0.0))

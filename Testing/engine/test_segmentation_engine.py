@@ -193,12 +193,10 @@ def test_training_runs_checkpoints_and_resumes(tmp_path):
 
     tuned = TrainingConfig(out_dir=tmp_path / "tuned", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
                            architecture=TINY, epochs=1, iterations_per_epoch=2, device="cpu", workers=2,
-                           init_weights=tmp_path / "run" / "best.pt", shape_augmentation="deform",
-                           organ_contrast=0.3)
+                           init_weights=tmp_path / "run" / "best.pt", shape_augmentation="deform")
     assert [r["epoch"] for r in train_segmentation(tuned, items[:1], items[1:], progress=False)] == [1]
     recorded = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert recorded["init_weights"].endswith("best.pt") and recorded["shape_augmentation"] == "deform"
-    assert recorded["organ_contrast"] == 0.3
 
 
 def test_best_epoch_is_chosen_on_the_named_source_not_the_whole_mix():
@@ -275,14 +273,4 @@ def test_train_seg_refuses_a_bad_spacing_in_one_line(tmp_path, capsys, spacing):
     assert main(["train-seg", "--out", str(tmp_path / "run"), "--spacing", spacing]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: --spacing") and "\n" not in error
-    assert not (tmp_path / "run").exists()
-
-
-@pytest.mark.parametrize("probability", ["-0.1", "1.5"])
-def test_train_seg_refuses_an_organ_contrast_that_is_not_a_probability(tmp_path, capsys, probability):
-    from CirrhosisStaging.cli.main import main
-
-    assert main(["train-seg", "--out", str(tmp_path / "run"), "--organ-contrast", probability]) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.startswith("error: --organ-contrast") and "\n" not in error
     assert not (tmp_path / "run").exists()

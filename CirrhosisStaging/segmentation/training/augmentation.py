@@ -9,9 +9,6 @@ No left-right flips: they put the liver on the wrong side and swap the kidneys.
 Shape augmentation "affine" (default, the recipe of the shipped 1.x weights): in-plane rotation and scaling.
 "deform" adds in-plane shear, wider scaling and a smooth grid distortion, so the few real livers are seen in more
 shapes (a left lobe reaching the spleen, a tall dome): anatomy varies more between patients than 11 subjects show.
-
-Organ contrast (off by default): each labelled organ's brightness is scaled on its own, through a softened mask, so
-the network cannot lean on one sequence's liver-to-spleen contrast (spleen brighter on T2W, darker on T1W).
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 from monai import transforms as T
 from monai.transforms import MapTransform, RandomizableTransform
-from scipy import ndimage
 
 from ...preprocessing.intensity import zscore_in_region
 from . import SHAPE_AUGMENTATIONS
@@ -30,15 +26,12 @@ KEYS = ("image", "label", "body")
 _MODES = ("bilinear", "nearest", "nearest")   # image, label, body
 
 
-def build_augmentation(seed: int, patch_zyx, shape: str = "affine", organ_contrast: float = 0.0):
-    # Added only when asked for, so the default random stream stays the one the shipped weights were trained on.
-    organ = [RandOrganContrastd("image", prob=organ_contrast)] if organ_contrast > 0 else []
+def build_augmentation(seed: int, patch_zyx, shape: str = "affine"):
     pipeline = T.Compose([
         T.SpatialPadd(KEYS, spatial_size=patch_zyx, mode="constant"),
         T.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1),
         *_shape_transforms(shape),
         T.ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True),
-        *organ,
         T.RandBiasFieldd("image", prob=0.4, coeff_range=(0.2, 0.5)),
         T.RandHistogramShiftd("image", prob=0.3, num_control_points=(5, 10)),
         RandInvertInBodyd("image", prob=0.25),
@@ -83,39 +76,6 @@ class RandInvertInBodyd(RandomizableTransform, MapTransform):
             image = np.asarray(data[key]).copy()
             image[body] = 1.0 - image[body]
             data[key] = image
-        return data
-
-
-class RandOrganContrastd(RandomizableTransform, MapTransform):
-    """Scale each labelled organ's intensities by its own random factor (x0.6 to x1.6) through a mask softened by
-    a voxel or two, so no artificial edge appears exactly on the label boundary for the network to learn."""
-
-    FACTOR_RANGE = (np.log(0.6), np.log(1.6))
-    SIGMA_ZYX = (0.5, 1.5, 1.5)
-
-    def __init__(self, keys, prob: float, label_key: str = "label"):
-        MapTransform.__init__(self, keys)
-        RandomizableTransform.__init__(self, prob)
-        self.label_key = label_key
-        self._factors: dict = {}
-
-    def randomize(self, organs) -> None:
-        super().randomize(None)
-        self._factors = {int(organ): float(np.exp(self.R.uniform(*self.FACTOR_RANGE))) for organ in organs}
-
-    def __call__(self, data):
-        data = dict(data)
-        label = np.asarray(data[self.label_key])[0]
-        organs = [value for value in np.unique(label) if value > 0]
-        self.randomize(organs)
-        if not self._do_transform or not organs:
-            return data
-        gain = np.ones(label.shape, np.float32)
-        for organ, factor in self._factors.items():
-            soft = ndimage.gaussian_filter((label == organ).astype(np.float32), self.SIGMA_ZYX)
-            gain += (factor - 1.0) * soft
-        for key in self.key_iterator(data):
-            data[key] = np.clip(np.asarray(data[key]) * gain[None], 0.0, 1.0).astype(np.float32)
         return data
 
 

@@ -18,10 +18,9 @@ class BatchStream(torch.utils.data.IterableDataset):
     """`batches` augmented batches of one epoch, shared out among the DataLoader's workers (if any)."""
 
     def __init__(self, volumes, probabilities, patch_zyx, batch_size: int, batches: int, seed: int, epoch: int,
-                 rank: int, shape: str = "affine", organ_contrast: float = 0.0):
+                 rank: int, shape: str = "affine"):
         super().__init__()
         self.volumes, self.probabilities, self.patch_zyx, self.shape = volumes, probabilities, patch_zyx, shape
-        self.organ_contrast = organ_contrast
         self.batch_size, self.batches = batch_size, batches
         self.seed, self.epoch, self.rank = seed, epoch, rank
 
@@ -32,7 +31,7 @@ class BatchStream(torch.utils.data.IterableDataset):
         else:
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, info.id])
             count = len(range(info.id, self.batches, info.num_workers))
-        augment = build_augmentation(int(rng.integers(2**31)), self.patch_zyx, self.shape, self.organ_contrast)
+        augment = build_augmentation(int(rng.integers(2**31)), self.patch_zyx, self.shape)
         for _ in range(count):
             yield draw_batch(self.volumes, self.probabilities, augment, rng, self.batch_size)
 

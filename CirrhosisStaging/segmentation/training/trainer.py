@@ -41,7 +41,6 @@ class TrainingConfig:
     workers: int = 0   # processes drawing augmented batches (0: in the training process)
     select_on: str | None = None   # choose best.pt on this source's liver Dice (e.g. "chaos"), not the whole mix
     shape_augmentation: str = "affine"   # or "deform" (augmentation.SHAPE_AUGMENTATIONS)
-    organ_contrast: float = 0.0   # probability of scaling each organ's brightness on its own (0: off)
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
@@ -97,7 +96,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         # Random streams are reseeded from (seed, epoch, rank) each epoch: a resumed run draws exactly
         # what an unbroken one would have drawn, with no generator state to checkpoint.
         stream = BatchStream(volumes, sampling, config.patch_zyx, config.batch_size, config.iterations_per_epoch,
-                             config.seed, epoch, setup.rank, config.shape_augmentation, config.organ_contrast)
+                             config.seed, epoch, setup.rank, config.shape_augmentation)
         losses = []
         steps = tqdm(epoch_batches(stream, config.workers, pin_memory=device.type == "cuda"),
                      total=config.iterations_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
