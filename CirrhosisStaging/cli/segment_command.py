@@ -46,6 +46,7 @@ def run(args) -> int:
     if args.seg_nrrd:
         write_seg_nrrd(result.labels, args.seg_nrrd)
     print(json.dumps({"image": args.image, "mask": args.out, "model": segmenter.model_name,
-                      "sha256": segmenter.sha256, "device": result.device, "seconds": round(result.seconds, 2),
+                      "sha256": segmenter.sha256, "edge_radius_mm": segmenter.edge_radius_mm, "device": result.device,
+                      "seconds": round(result.seconds, 2),
                       "volumes_ml": label_volumes_ml(result.labels)}, indent=2))
     return 0

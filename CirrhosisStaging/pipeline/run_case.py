@@ -115,7 +115,8 @@ class CasePipeline:
         segmentation = None
         if "model" in sources.values():
             seg_entry = self.segmenter.entry
-            segmentation = {"name": seg_entry.name, "version": seg_entry.version, "sha256": seg_entry.sha256}
+            segmentation = {"name": seg_entry.name, "version": seg_entry.version, "sha256": seg_entry.sha256,
+                            "edge_radius_mm": self.segmenter.edge_radius_mm}   # which post-processing made the mask
         clinical_part = None
         if clinical is not None:
             clinical_part = {k: biomarkers[preferred].get(k) for k in ("fib4", "fib4_band", "apri", "apri_band")}

@@ -15,6 +15,7 @@ from synthetic_volumes import write_phantom_patient
 from CirrhosisStaging.export import read_seg_nrrd
 from CirrhosisStaging.io import Grid, read_image, write_image
 from CirrhosisStaging.models import find_model
+from CirrhosisStaging.segmentation.edge_refinement import EDGE_RADIUS_MM
 
 
 def _cli(*args):
@@ -70,6 +71,7 @@ def test_result_json_schema(full_run):
     staging = find_model("staging")
     assert result["models"]["staging"]["sha256"] == staging.sha256
     assert result["models"]["segmentation"]["sha256"] == find_model("segmentation").sha256
+    assert result["models"]["segmentation"]["edge_radius_mm"] == EDGE_RADIUS_MM
     assert result["demonstration_only"] is True and "simulated" in result["notice"]
     assert result["device"] == "cpu"
     assert result["clinical"]["fib4"] == pytest.approx(60 * 80 / (100 * np.sqrt(50)), rel=1e-3)

@@ -17,6 +17,7 @@ from CirrhosisStaging.export import read_seg_nrrd
 from CirrhosisStaging.io import Grid, read_image, write_image
 from CirrhosisStaging.models import MANIFEST_ENV, default_manifest_path, find_model
 from CirrhosisStaging.phantom import make_case
+from CirrhosisStaging.segmentation.edge_refinement import EDGE_RADIUS_MM
 from CirrhosisStaging.segmentation.loading import load_segmenter
 
 
@@ -34,6 +35,7 @@ def test_segment_phantom_with_shipped_weights(tmp_path, sequence):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["sha256"] == find_model("segmentation").sha256 and summary["device"] == "cpu"
+    assert summary["edge_radius_mm"] == EDGE_RADIUS_MM
     labels = read_image(tmp_path / "labels.nii.gz")
     assert Grid.of(labels).matches(Grid.of(phantom.image), 1e-6) and labels.GetPixelID() == sitk.sitkUInt8
     predicted = sitk.GetArrayFromImage(labels) == 1
