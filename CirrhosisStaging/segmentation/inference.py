@@ -11,8 +11,8 @@ import SimpleITK as sitk
 from ..io.geometry import Grid
 from ..preprocessing import prepare
 from ..preprocessing.resample import resample_to_reference
-from .edge_refinement import EDGE_RADIUS_MM, guided_filter, radius_voxels, scaled_guide
-from .foreground_region import foreground_box
+from .edge_refinement import EDGE_RADIUS_MM, radius_voxels, refine_organs, scaled_guide
+from .foreground_region import FOREGROUND_FLOOR, foreground_box
 from .postprocess import postprocess_labels
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
@@ -103,7 +103,7 @@ def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, 
             for channel in probabilities[1:]])
         if any(radius_zyx):
             guide = scaled_guide(sitk.GetArrayViewFromImage(original))[z0:z1, y0:y1, x0:x1]
-            organs = guided_filter(guide, organs, radius_zyx)
+            organs = refine_organs(guide, organs, radius_zyx, FOREGROUND_FLOOR)
         background = 1.0 - organs.sum(axis=0)
         labels[z0:z1, y0:y1, x0:x1] = np.argmax(np.concatenate([background[None], organs]), axis=0)
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
