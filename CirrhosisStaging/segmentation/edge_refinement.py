@@ -24,10 +24,11 @@ def radius_voxels(spacing_zyx, radius_mm: float = EDGE_RADIUS_MM) -> tuple[int, 
     return tuple(int(np.floor(radius_mm / float(s) + 1e-6)) for s in spacing_zyx)
 
 
-def scaled_guide(image: np.ndarray) -> np.ndarray:
-    """The intensities clipped to their 0.5-99.5 percentiles and scaled to [0, 1] (eps is in these units)."""
+def scaled_guide(image: np.ndarray, region=np.s_[...]) -> np.ndarray:
+    """`image[region]` clipped to the whole image's 0.5-99.5 percentiles and scaled to [0, 1] (eps is in these
+    units); only the region is converted, so a large scan is not copied whole."""
     low, high = np.percentile(image, [0.5, 99.5])
-    return np.clip((image.astype(np.float32) - low) / max(float(high - low), 1e-6), 0.0, 1.0)
+    return np.clip((image[region].astype(np.float32) - low) / max(float(high - low), 1e-6), 0.0, 1.0)
 
 
 def refine_organs(guide: np.ndarray, organs: np.ndarray, radius_zyx, floor: float) -> np.ndarray:

@@ -19,9 +19,10 @@ from ..masks import bounding_slices
 FOREGROUND_FLOOR = 0.05
 
 
-def foreground_box(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image):
+def foreground_box(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image, margin_xyz=(0, 0, 0)):
     """Index box (x0, y0, z0, x1, y1, z1), end-exclusive, on `original`'s grid that contains every input voxel
-    whose linearly interpolated foreground could reach FOREGROUND_FLOOR; None when no class gets there."""
+    whose linearly interpolated foreground could reach FOREGROUND_FLOOR, grown by `margin_xyz` input voxels a side
+    and clipped to the image; None when no class gets there."""
     foreground = np.max(probabilities[1:], axis=0) >= FOREGROUND_FLOOR
     if not foreground.any():
         return None
@@ -36,6 +37,7 @@ def foreground_box(probabilities: np.ndarray, model_image: sitk.Image, original:
     size = np.array(original.GetSize())
     low, high = np.clip(low, 0, size), np.clip(high, 0, size)
     if np.any(high <= low):
-        return None
-    return (*low.tolist(), *high.tolist())
+        return None   # the organs lie outside the input's grid
+    margin = np.asarray(margin_xyz, dtype=int)
+    return (*np.maximum(low - margin, 0).tolist(), *np.minimum(high + margin, size).tolist())
 

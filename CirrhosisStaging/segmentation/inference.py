@@ -90,11 +90,11 @@ def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, 
     interpolation and the guided filter keep sums), and 1 outside the model's field of view where every channel
     reads 0."""
     labels = np.zeros(tuple(original.GetSize())[::-1], np.uint8)
-    box = foreground_box(probabilities, model_image, original)
+    radius_zyx = radius_voxels(original.GetSpacing()[::-1], edge_radius_mm) if edge_radius_mm else (0, 0, 0)
+    # Grown by twice the window: the filter's second mean reads coefficients computed a window further out.
+    box = foreground_box(probabilities, model_image, original, [2 * r for r in radius_zyx[::-1]])
     if box is not None:
-        radius_zyx = radius_voxels(original.GetSpacing()[::-1], edge_radius_mm) if edge_radius_mm else (0, 0, 0)
-        # Twice the window: the filter's second mean reads coefficients computed a window further out.
-        x0, y0, z0, x1, y1, z1 = _grown(box, [2 * r for r in radius_zyx[::-1]], original.GetSize())
+        x0, y0, z0, x1, y1, z1 = box
         reference = original[x0:x1, y0:y1, z0:z1]
         model_grid = Grid.of(model_image)
         organs = np.stack([
@@ -102,16 +102,10 @@ def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, 
                 model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), reference, "linear"))
             for channel in probabilities[1:]])
         if any(radius_zyx):
-            guide = scaled_guide(sitk.GetArrayViewFromImage(original))[z0:z1, y0:y1, x0:x1]
+            guide = scaled_guide(sitk.GetArrayViewFromImage(original), np.s_[z0:z1, y0:y1, x0:x1])
             organs = refine_organs(guide, organs, radius_zyx, FOREGROUND_FLOOR)
         background = 1.0 - organs.sum(axis=0)
         labels[z0:z1, y0:y1, x0:x1] = np.argmax(np.concatenate([background[None], organs]), axis=0)
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels))
 
-
-def _grown(box, margin_xyz, size_xyz):
-    """The (x0, y0, z0, x1, y1, z1) box grown by `margin_xyz` voxels a side, inside the image."""
-    low = [max(0, start - m) for start, m in zip(box[:3], margin_xyz)]
-    high = [min(n, stop + m) for stop, m, n in zip(box[3:], margin_xyz, size_xyz)]
-    return (*low, *high)
