@@ -6,6 +6,7 @@ the engine itself never imports trame or slicer; this command loads the app only
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -40,6 +41,14 @@ def run(args) -> int:
     from LiverCirrhosisWeb.app import ReaderStudyApp
 
     app = ReaderStudyApp(cases, args.results, args.reader, device=args.device)
-    print(f"serving {len(cases)} cases on http://{args.host}:{args.port}/ (answers: {args.results})", flush=True)
+    # SIGTERM (service managers, `kill`) ends the server as Ctrl+C does, so the app's temporary run folder is
+    # removed on the way out instead of being left in the temp directory.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    print(f"serving {len(cases)} cases on http://{args.host}:{args.port}/ (answers: {args.results}; "
+          f"engine runs in {app.logic.work_folder}, removed on exit)", flush=True)
     app.server.start(host=args.host, port=args.port, open_browser=False, timeout=0)
     return 0
+
+
+def _exit_quietly(signum, frame):
+    raise SystemExit(0)

@@ -4,6 +4,7 @@ Debian's chromium (never a downloaded browser). Server-side rendering is headles
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -54,13 +55,14 @@ def web_server(web_cases, tmp_path_factory):
     """The app on a free loopback port; yields (url, results CSV, startup seconds)."""
     port = _free_port()
     results = tmp_path_factory.mktemp("web_results") / "answers.csv"
+    log = results.with_name("server.log")
     environment = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     environment.pop("DISPLAY", None)
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "CirrhosisStaging.cli.main", "web", "--cases", str(web_cases), "--port", str(port),
          "--results", str(results), "--reader", "reader-7", "--device", "cpu"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+        stdout=log.open("w"), stderr=subprocess.STDOUT, env=environment)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_for(url, process, timeout=120)
@@ -68,6 +70,10 @@ def web_server(web_cases, tmp_path_factory):
     finally:
         process.terminate()
         process.wait(20)
+    # SIGTERM stops the server cleanly: its temporary engine run folder does not stay behind.
+    work_folder = re.search(r"engine runs in (\S+), removed on exit", log.read_text())
+    assert work_folder, f"the server did not say where it runs the engine (see {log})"
+    assert not Path(work_folder.group(1)).exists(), f"{work_folder.group(1)} left behind after SIGTERM"
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ class SceneContext:
 
 def create_scene() -> SceneContext:
     """Scene + application, colour, volumes, segmentations and subject-hierarchy logics, as Slicer sets them up."""
+    import shutil
     import tempfile
+    import weakref
 
     from slicer import (vtkCacheManager, vtkDataIOManager, vtkMRMLColorLogic, vtkMRMLScene, vtkSlicerApplicationLogic,
                         vtkSlicerSegmentationsModuleLogic, vtkSlicerSubjectHierarchyModuleLogic, vtkSlicerVolumesLogic)
@@ -34,7 +36,8 @@ def create_scene() -> SceneContext:
     scene = vtkMRMLScene()
     # Reading a .mrb unpacks into the cache manager's folder, as in the application.
     cache = vtkCacheManager()
-    cache.SetRemoteCacheDirectory(tempfile.mkdtemp(prefix="LiverCirrhosis-cache-"))
+    cache_folder = tempfile.mkdtemp(prefix="LiverCirrhosis-cache-")
+    cache.SetRemoteCacheDirectory(cache_folder)
     data_io = vtkDataIOManager()
     data_io.SetCacheManager(cache)
     scene.SetCacheManager(cache)
@@ -49,6 +52,8 @@ def create_scene() -> SceneContext:
     hierarchy = _register(app_logic, "SubjectHierarchy", vtkSlicerSubjectHierarchyModuleLogic())
     context = SceneContext(scene, app_logic, volumes, segmentations)
     context._keep = (colors, hierarchy, cache, data_io)   # logics must outlive this call
+    # The cache folder lives as long as the scene context (or until the interpreter exits), not forever in /tmp.
+    weakref.finalize(context, shutil.rmtree, cache_folder, ignore_errors=True)
     return context
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,12 @@ class PendingRun:
 class CirrhosisStagingLogic:
     def __init__(self, context, work_folder=None, python_executable: str | None = None, device: str = "auto"):
         self.context = context
-        self.work_folder = Path(work_folder or tempfile.mkdtemp(prefix="LiverCirrhosis-"))
+        if work_folder is None:
+            # A folder of our own: removed with this logic (or when the interpreter exits), since the scene holds
+            # what the runs loaded; a folder the caller names is theirs and is kept.
+            work_folder = tempfile.mkdtemp(prefix="LiverCirrhosis-")
+            weakref.finalize(self, shutil.rmtree, work_folder, ignore_errors=True)
+        self.work_folder = Path(work_folder)
         self.python_executable = python_executable
         self.device = device
 
