@@ -59,10 +59,11 @@ def web_server(web_cases, tmp_path_factory):
     environment = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     environment.pop("DISPLAY", None)
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "CirrhosisStaging.cli.main", "web", "--cases", str(web_cases), "--port", str(port),
-         "--results", str(results), "--reader", "reader-7", "--device", "cpu"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT, env=environment)
+    with log.open("w") as output:   # the server writes to its own copy of the handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "CirrhosisStaging.cli.main", "web", "--cases", str(web_cases), "--port",
+             str(port), "--results", str(results), "--reader", "reader-7", "--device", "cpu"],
+            stdout=output, stderr=subprocess.STDOUT, env=environment)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_for(url, process, timeout=120)
