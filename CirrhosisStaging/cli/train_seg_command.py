@@ -25,7 +25,11 @@ def register(subparsers) -> None:
                              "(repeatable)")
     parser.add_argument("--out", required=True, help="run folder (checkpoints, config, history, split)")
     parser.add_argument("--spacing", default="2.5,2.5,5", metavar="X,Y,Z",
-                        help="model spacing in mm (default 2.5,2.5,5); the patch covers 320 x 320 x 160 mm at any spacing")
+                        help="model spacing in mm (default 2.5,2.5,5); the patch covers 320 x 320 x 160 mm at any "
+                             "spacing; Z 0 keeps each scan's own slices (with --context-slices)")
+    parser.add_argument("--context-slices", type=int, default=0, metavar="K",
+                        help="train a 2.5D network instead of a 3D one: 2D, each slice with K slices either side as "
+                             "input channels, patches of 320 x 320 mm in plane (default 0: 3D)")
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--iterations", type=int, default=50, help="training steps per epoch")
     parser.add_argument("--batch-size", type=int, default=2)
@@ -57,7 +61,9 @@ def run(args) -> int:
     from ..segmentation.training.sources import chaos_items, cirrmri_items
     from ..segmentation.training.trainer import TrainingConfig, train_segmentation
 
-    spacing = _spacing(args.spacing)
+    if args.context_slices < 0:
+        raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
+    spacing = _spacing(args.spacing, planar=args.context_slices > 0)
     train, validation = [], []
     if args.chaos:
         items = chaos_items(args.chaos)
@@ -77,7 +83,7 @@ def run(args) -> int:
                             device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
                             init_weights=Path(args.init_weights) if args.init_weights else None,
                             workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None),
-                            shape_augmentation=args.shape_augmentation)
+                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices)
     train_segmentation(config, train, validation, resume=not args.no_resume)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)
@@ -101,13 +107,15 @@ def _describe(items) -> str:
     return "; ".join(parts)
 
 
-def _spacing(text: str) -> tuple:
+def _spacing(text: str, planar: bool = False) -> tuple:
+    """X, Y, Z in mm; a 2.5D network may take Z 0 (each scan's own slices)."""
     try:
         spacing = tuple(float(v) for v in text.split(","))
     except ValueError:
         spacing = ()
-    if len(spacing) != 3 or min(spacing) <= 0:
-        raise InputError(None, f"--spacing {text!r} must be three positive numbers in mm, e.g. 2.5,2.5,5")
+    if len(spacing) != 3 or min(spacing[:2]) <= 0 or spacing[2] < 0 or (spacing[2] == 0 and not planar):
+        raise InputError(None, f"--spacing {text!r} must be three positive numbers in mm, e.g. 2.5,2.5,5 (Z may be 0, "
+                               f"each scan's own slices, with --context-slices)")
     return spacing
 
 

@@ -66,6 +66,15 @@ def validate_entry(entry: dict) -> None:
 def _check_architecture(architecture) -> None:
     if not isinstance(architecture, dict) or not isinstance(architecture.get("class"), str) or not architecture["class"]:
         raise EntryProblem("'architecture' must be an object with a 'class' name and constructor arguments")
+    if architecture["class"] == "Ensemble":   # members: networks, each with the model space it was trained in
+        members = architecture.get("members")
+        if not isinstance(members, list) or not members:
+            raise EntryProblem("an 'Ensemble' architecture needs a non-empty 'members' list")
+        for member in members:
+            if not isinstance(member, dict) or member.get("class") in (None, "Ensemble"):
+                raise EntryProblem("each ensemble member must be a network architecture with a 'class' (no nesting)")
+            _check_architecture(member)
+            _check_spacing(member.get("spacing_mm"))
 
 
 def _check_sequences(sequences) -> None:
@@ -78,8 +87,10 @@ def _check_sequences(sequences) -> None:
 
 def _check_spacing(spacing) -> None:
     if (not isinstance(spacing, list) or len(spacing) != 3
-            or not all(_is_number(v) and v > 0 for v in spacing)):
-        raise EntryProblem("'spacing_mm' must be three positive numbers [x, y, z]")
+            or not all(_is_number(v) and v > 0 for v in spacing[:2]) or not _is_number(spacing[2]) or spacing[2] < 0):
+        # z 0: the scan's own slices (2.5D networks)
+        raise EntryProblem("'spacing_mm' must be three numbers [x, y, z] in mm: x and y positive, z positive or 0 "
+                           "(the scan's own slices)")
 
 
 def _check_labels(labels) -> None:

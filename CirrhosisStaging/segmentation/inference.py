@@ -14,17 +14,18 @@ from ..preprocessing.resample import resample_to_reference
 from .edge_refinement import EDGE_RADIUS_MM, radius_voxels, refine_organs, scaled_guide
 from .foreground_region import FOREGROUND_FLOOR, foreground_box
 from .postprocess import postprocess_labels
+from .slices import slice_probabilities
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
 # any model spacing (32 x 128 x 128 voxels at 2.5 x 2.5 x 5 mm).
 WINDOW_MM_ZYX = (160.0, 320.0, 320.0)
 
 
-def window_for_spacing(spacing_xyz) -> tuple[int, int, int]:
+def window_for_spacing(spacing_xyz) -> tuple[int, ...]:
     """Sliding-window (and training patch) size in voxels for a model spacing, in multiples of 16 (the UNet's
-    four stride-2 levels)."""
+    four stride-2 levels). An axis of spacing 0 (the scan's own slices, 2.5D networks) is left out: (y, x)."""
     return tuple(16 * max(1, math.ceil(extent / float(spacing) / 16 - 1e-6))
-                 for extent, spacing in zip(WINDOW_MM_ZYX, tuple(spacing_xyz)[::-1]))
+                 for extent, spacing in zip(WINDOW_MM_ZYX, tuple(spacing_xyz)[::-1]) if float(spacing) > 0)
 
 
 @dataclass
@@ -35,16 +36,59 @@ class Segmentation:
     stage_seconds: dict = field(default_factory=dict)   # prepare / network / to_input_grid (for benchmarks)
 
 
-class Segmenter:
-    """A loaded segmentation network and the spacing it was trained at."""
+@dataclass
+class NetworkMember:
+    """One network and the model space it sees: its spacing (z 0: the scan's own slices) and, for a 2.5D
+    network, the slices either side it takes (None: 3D, sliding window)."""
 
-    def __init__(self, network, spacing_xyz, device="cpu", entry=None, edge_radius_mm: float | None = EDGE_RADIUS_MM):
-        self.network = network.to(device).eval()
-        self.edge_radius_mm = edge_radius_mm   # None: no snapping to the image's edges (edge_refinement)
-        self.spacing_xyz = tuple(float(v) for v in spacing_xyz)
-        self.window_zyx = window_for_spacing(self.spacing_xyz)
+    network: object
+    spacing_xyz: tuple
+    context: int | None = None
+
+    def __post_init__(self):
+        self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
+        self.window_zyx = window_for_spacing(self.spacing_xyz) if self.context is None else None
+
+    def probabilities(self, model_array: np.ndarray, device) -> np.ndarray:
+        """(classes, z, y, x) softmax probabilities for a normalised model-space (z, y, x) array."""
+        import torch
+        from monai.inferers import sliding_window_inference
+
+        from ..devices import autocast_context
+
+        if self.context is not None:
+            return slice_probabilities(self.network, model_array, self.context, device)
+        tensor = torch.from_numpy(np.ascontiguousarray(model_array, np.float32))[None, None].to(device)
+        with torch.inference_mode(), autocast_context(device):
+            logits = sliding_window_inference(tensor, self.window_zyx, sw_batch_size=2, predictor=self.network,
+                                              overlap=0.25, mode="gaussian", padding_mode="constant",
+                                              cval=float(model_array.min()))
+        return torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+
+
+class Segmenter:
+    """A loaded segmentation network and the spacing it was trained at, or an ensemble of such networks (each in
+    its own model space; their organ probabilities are averaged on the input's grid)."""
+
+    def __init__(self, network, spacing_xyz, device="cpu", entry=None, edge_radius_mm: float | None = EDGE_RADIUS_MM,
+                 context: int | None = None):
         self.device = device
+        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context)]
+        self.edge_radius_mm = edge_radius_mm   # None: no snapping to the image's edges (edge_refinement)
         self.entry = entry  # the manifest entry the weights came from (None for an unpublished network)
+
+    @classmethod
+    def ensemble(cls, members: list[NetworkMember], device="cpu", entry=None,
+                 edge_radius_mm: float | None = EDGE_RADIUS_MM) -> "Segmenter":
+        segmenter = cls(members[0].network, members[0].spacing_xyz, device, entry, edge_radius_mm, members[0].context)
+        segmenter.members += [NetworkMember(m.network.to(device).eval(), m.spacing_xyz, m.context) for m in members[1:]]
+        return segmenter
+
+    # The first (or only) network's model space: what training validates and single-network tools use.
+    network = property(lambda self: self.members[0].network)
+    spacing_xyz = property(lambda self: self.members[0].spacing_xyz)
+    context = property(lambda self: self.members[0].context)
+    window_zyx = property(lambda self: self.members[0].window_zyx)
 
     @property
     def model_name(self) -> str:
@@ -55,52 +99,59 @@ class Segmenter:
         return self.entry.sha256 if self.entry is not None else ""
 
     def probabilities(self, model_array: np.ndarray) -> np.ndarray:
-        """(classes, z, y, x) softmax probabilities for a normalised model-space (z, y, x) array."""
-        import torch
-        from monai.inferers import sliding_window_inference
+        """The first network's (classes, z, y, x) probabilities for an array in its model space."""
+        return self.members[0].probabilities(model_array, self.device)
 
-        from ..devices import autocast_context
+    def model_outputs(self, image: sitk.Image, seconds: dict | None = None) -> list[tuple[np.ndarray, sitk.Image]]:
+        """(probabilities, model-space image) of every network; adds prepare/network times to `seconds`."""
+        import time
 
-        tensor = torch.from_numpy(np.ascontiguousarray(model_array, np.float32))[None, None].to(self.device)
-        with torch.inference_mode(), autocast_context(self.device):
-            logits = sliding_window_inference(tensor, self.window_zyx, sw_batch_size=2, predictor=self.network,
-                                              overlap=0.25, mode="gaussian", padding_mode="constant",
-                                              cval=float(model_array.min()))
-        return torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+        outputs = []
+        for member in self.members:
+            started = time.perf_counter()
+            space = prepare(image, member.spacing_xyz)
+            prepared = time.perf_counter()
+            outputs.append((member.probabilities(space.array, self.device), space.image))   # on the CPU: GPU done
+            if seconds is not None:
+                seconds["prepare"] = seconds.get("prepare", 0.0) + prepared - started
+                seconds["network"] = seconds.get("network", 0.0) + time.perf_counter() - prepared
+        return outputs
 
     def segment(self, image: sitk.Image) -> Segmentation:
         import time
 
-        marks = [time.perf_counter()]
-        space = prepare(image, self.spacing_xyz)
-        marks.append(time.perf_counter())
-        probabilities = self.probabilities(space.array)   # on the CPU when it returns: the GPU has finished
-        marks.append(time.perf_counter())
-        labels = probabilities_to_labels(probabilities, space.image, image, self.edge_radius_mm)
-        marks.append(time.perf_counter())
-        stages = dict(zip(("prepare", "network", "to_input_grid"), np.diff(marks).tolist()))
-        return Segmentation(labels, marks[-1] - marks[0], str(self.device), stages)
+        stages: dict = {}
+        outputs = self.model_outputs(image, stages)
+        mapped = time.perf_counter()
+        labels = outputs_to_labels(outputs, image, self.edge_radius_mm)
+        stages["to_input_grid"] = time.perf_counter() - mapped
+        return Segmentation(labels, sum(stages.values()), str(self.device), stages)
 
 
 def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image,
                             edge_radius_mm: float | None = EDGE_RADIUS_MM) -> sitk.Image:
-    """Resample each organ's probability onto the input grid (smooth boundaries), snap them to the image's edges
-    (edge_refinement; skipped when `edge_radius_mm` is None), argmax, clean up. Only the box that can hold an organ
-    (grown by the edge window) is resampled; background there is 1 - the organs (the softmax sums to 1, and linear
-    interpolation and the guided filter keep sums), and 1 outside the model's field of view where every channel
-    reads 0."""
+    """One network's labels on the input grid (outputs_to_labels)."""
+    return outputs_to_labels([(probabilities, model_image)], original, edge_radius_mm)
+
+
+def outputs_to_labels(outputs, original: sitk.Image, edge_radius_mm: float | None = EDGE_RADIUS_MM) -> sitk.Image:
+    """Resample each network's organ probabilities onto the input grid (smooth boundaries) and average them, snap
+    them to the image's edges (edge_refinement; skipped when `edge_radius_mm` is None), argmax, clean up.
+    `outputs`: (probabilities (classes, z, y, x), model-space image) per network. Only the box that can hold an
+    organ (grown by the edge window) is resampled; background there is 1 - the organs (the softmax sums to 1, and
+    linear interpolation and the guided filter keep sums), and 1 outside the model's field of view where every
+    channel reads 0."""
     labels = np.zeros(tuple(original.GetSize())[::-1], np.uint8)
     radius_zyx = radius_voxels(original.GetSpacing()[::-1], edge_radius_mm) if edge_radius_mm else (0, 0, 0)
     # Grown by twice the window: the filter's second mean reads coefficients computed a window further out.
-    box = foreground_box(probabilities, model_image, original, [2 * r for r in radius_zyx[::-1]])
-    if box is not None:
-        x0, y0, z0, x1, y1, z1 = box
+    boxes = [box for box in (foreground_box(probabilities, model_image, original, [2 * r for r in radius_zyx[::-1]])
+                             for probabilities, model_image in outputs) if box is not None]
+    if boxes:
+        x0, y0, z0 = np.min([box[:3] for box in boxes], axis=0).tolist()
+        x1, y1, z1 = np.max([box[3:] for box in boxes], axis=0).tolist()
         reference = original[x0:x1, y0:y1, z0:z1]
-        model_grid = Grid.of(model_image)
-        organs = np.stack([
-            sitk.GetArrayFromImage(resample_to_reference(
-                model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), reference, "linear"))
-            for channel in probabilities[1:]])
+        organs = np.mean([_organs_on(reference, probabilities, model_image) for probabilities, model_image in outputs],
+                         axis=0)
         if any(radius_zyx):
             guide = scaled_guide(sitk.GetArrayViewFromImage(original), np.s_[z0:z1, y0:y1, x0:x1])
             organs = refine_organs(guide, organs, radius_zyx, FOREGROUND_FLOOR)
@@ -109,3 +160,12 @@ def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, 
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels))
 
+
+def _organs_on(reference: sitk.Image, probabilities: np.ndarray, model_image: sitk.Image) -> np.ndarray:
+    """(organs, z, y, x) float32: the organ channels linearly resampled onto `reference` (0 outside the model's
+    field of view)."""
+    model_grid = Grid.of(model_image)
+    return np.stack([
+        sitk.GetArrayFromImage(resample_to_reference(
+            model_grid.apply_to(sitk.GetImageFromArray(channel.astype(np.float32))), reference, "linear"))
+        for channel in probabilities[1:]])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..models import find_model, load_state_dict
-from .inference import Segmenter
-from .network import build_network
+from .inference import NetworkMember, Segmenter
+from .network import ENSEMBLE, build_network, member_architecture
+from .slices import context_slices
 
 
 def load_segmenter(device: str = "auto", model_name: str | None = None, allow_download: bool = False) -> Segmenter:
@@ -15,4 +16,8 @@ def load_segmenter(device: str = "auto", model_name: str | None = None, allow_do
     entry = find_model("segmentation", model_name)
     network = build_network(entry.architecture)
     network.load_state_dict(load_state_dict(entry, device="cpu", allow_download=allow_download))
-    return Segmenter(network, entry.spacing_mm, torch_device, entry)
+    if entry.architecture.get("class") == ENSEMBLE:
+        members = [NetworkMember(module, member["spacing_mm"], context_slices(member_architecture(member)))
+                   for module, member in zip(network, entry.architecture["members"])]
+        return Segmenter.ensemble(members, torch_device, entry)
+    return Segmenter(network, entry.spacing_mm, torch_device, entry, context=context_slices(entry.architecture))

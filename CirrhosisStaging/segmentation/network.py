@@ -17,12 +17,24 @@ DEFAULT_ARCHITECTURE = {
 }
 
 
+ENSEMBLE = "Ensemble"   # {"class": "Ensemble", "members": [architecture + "spacing_mm", ...]}: one file, all weights
+
+
 def build_network(architecture: dict | None = None):
-    """A torch module from a manifest architecture dict (only MONAI UNet is supported for now)."""
+    """A torch module from a manifest architecture dict: a MONAI UNet (2D or 3D), or for an ensemble a ModuleList of
+    its members (their state dicts under "0.", "1.", ...)."""
+    import torch
     from monai.networks.nets import UNet
 
     spec = dict(DEFAULT_ARCHITECTURE if architecture is None else architecture)
     kind = spec.pop("class", "UNet")
+    if kind == ENSEMBLE:
+        return torch.nn.ModuleList([build_network(member_architecture(member)) for member in spec["members"]])
     if kind != "UNet":
         raise ValueError(f"unsupported segmentation architecture {kind!r}")
     return UNet(**spec)
+
+
+def member_architecture(member: dict) -> dict:
+    """An ensemble member's network architecture (its entry less the model space it was trained in)."""
+    return {key: value for key, value in member.items() if key != "spacing_mm"}

@@ -21,10 +21,9 @@ import SimpleITK as sitk
 from CirrhosisStaging.data import LIVER, SPLEEN, list_chaos_cases
 from CirrhosisStaging.io import read_image, read_mask, validate_image
 from CirrhosisStaging.models import find_model
-from CirrhosisStaging.preprocessing import prepare
 from CirrhosisStaging.segmentation.annotation_grid import find_annotation_grid
 from CirrhosisStaging.segmentation.edge_refinement import EDGE_RADIUS_MM
-from CirrhosisStaging.segmentation.inference import probabilities_to_labels
+from CirrhosisStaging.segmentation.inference import outputs_to_labels
 from CirrhosisStaging.segmentation.loading import load_segmenter
 from CirrhosisStaging.segmentation.metrics import dice, surface_distances
 
@@ -123,10 +122,8 @@ def _score_on_drawn_slices(segmenter, image: sitk.Image, truth: np.ndarray) -> d
     grid = find_annotation_grid(truth)
     if grid is None:
         return None
-    space = prepare(image, segmenter.spacing_xyz)
-    probabilities = segmenter.probabilities(space.array)
-    predicted = sitk.GetArrayFromImage(probabilities_to_labels(probabilities, space.image, grid.reference(image),
-                                                               segmenter.edge_radius_mm))
+    predicted = sitk.GetArrayFromImage(outputs_to_labels(segmenter.model_outputs(image), grid.reference(image),
+                                                         segmenter.edge_radius_mm))
     drawn = grid.labels(truth)
     return {"drawn_spacing_mm": grid.ratio * image.GetSpacing()[2], "slices": len(grid.positions),
             **{organ: dice(predicted == label, drawn == label) for organ, label in ORGANS.items()}}

@@ -9,6 +9,7 @@ No left-right flips: they put the liver on the wrong side and swap the kidneys.
 Shape augmentation "affine" (default, the recipe of the shipped 1.x weights): in-plane rotation and scaling.
 "deform" adds in-plane shear, wider scaling and a smooth grid distortion, so the few real livers are seen in more
 shapes (a left lobe reaching the spleen, a tall dome): anatomy varies more between patients than 11 subjects show.
+2.5D networks get the same recipe in plane (spatial_dims=2, neighbouring slices as channels): nothing mixes slices.
 """
 
 from __future__ import annotations
@@ -27,35 +28,47 @@ _MODES = ("bilinear", "nearest", "nearest")   # image, label, body
 
 
 def build_augmentation(seed: int, patch_zyx, shape: str = "affine"):
+    """Patch (z, y, x) for a 3D network, (y, x) for a 2.5D one."""
+    planar = len(patch_zyx) == 2
     pipeline = T.Compose([
         T.SpatialPadd(KEYS, spatial_size=patch_zyx, mode="constant"),
         T.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1),
-        *_shape_transforms(shape),
+        *_shape_transforms(shape, planar),
         T.ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True),
         T.RandBiasFieldd("image", prob=0.4, coeff_range=(0.2, 0.5)),
         T.RandHistogramShiftd("image", prob=0.3, num_control_points=(5, 10)),
         RandInvertInBodyd("image", prob=0.25),
         T.RandAdjustContrastd("image", prob=0.4, gamma=(0.5, 2.0)),
         T.RandGaussianNoised("image", prob=0.3, std=0.03),
-        T.RandGaussianSmoothd("image", prob=0.2, sigma_x=(0.0, 0.5), sigma_y=(0.5, 1.0), sigma_z=(0.5, 1.0)),
+        # sigma_x is the first array axis: z (lighter: thick slices) in 3D, y in 2D
+        T.RandGaussianSmoothd("image", prob=0.2, sigma_x=(0.5, 1.0) if planar else (0.0, 0.5), sigma_y=(0.5, 1.0),
+                              sigma_z=(0.5, 1.0)),
         BodyZScored("image"),
     ])
     pipeline.set_random_state(seed=seed)
     return pipeline
 
 
-def _shape_transforms(shape: str) -> list:
-    if shape == "affine":
-        return [T.RandAffined(KEYS, prob=0.5, rotate_range=(0.25, 0.0, 0.0), scale_range=(0.1, 0.15, 0.15),
-                              mode=_MODES, padding_mode="border")]
-    if shape == "deform":
+def _shape_transforms(shape: str, planar: bool = False) -> list:
+    """In-plane rotation and scaling ("affine"), plus shear and a grid distortion ("deform"). 3D: z is scaled by at
+    most 10 % and never rotated or sheared into the plane; planar (2.5D slice stacks): in plane only."""
+    if shape not in SHAPE_AUGMENTATIONS:
+        raise ValueError(f"shape augmentation {shape!r}: expected one of {', '.join(SHAPE_AUGMENTATIONS)}")
+    deform = shape == "deform"
+    rotate, scale = (0.3, 0.25) if deform else (0.25, 0.15)
+    if planar:
+        rotate_range, scale_range, shear_range, cells = (rotate,), (scale, scale), (0.15, 0.15), (5, 5)
+    else:
         # Shear only within the axial plane (coefficients y<-x and x<-y): slices stay slices, as on a real
         # 2D-acquired scan.
-        return [T.RandAffined(KEYS, prob=0.7, rotate_range=(0.3, 0.0, 0.0), scale_range=(0.1, 0.25, 0.25),
-                              shear_range=(0.0, 0.0, 0.0, 0.15, 0.0, 0.15), mode=_MODES, padding_mode="border"),
-                T.RandGridDistortiond(KEYS, num_cells=(2, 5, 5), prob=0.5, distort_limit=(-0.12, 0.12),
-                                      mode=_MODES, padding_mode="border")]
-    raise ValueError(f"shape augmentation {shape!r}: expected one of {', '.join(SHAPE_AUGMENTATIONS)}")
+        rotate_range, scale_range = (rotate, 0.0, 0.0), (0.1, scale, scale)
+        shear_range, cells = (0.0, 0.0, 0.0, 0.15, 0.0, 0.15), (2, 5, 5)
+    transforms = [T.RandAffined(KEYS, prob=0.7 if deform else 0.5, rotate_range=rotate_range, scale_range=scale_range,
+                                shear_range=shear_range if deform else None, mode=_MODES, padding_mode="border")]
+    if deform:
+        transforms.append(T.RandGridDistortiond(KEYS, num_cells=cells, prob=0.5, distort_limit=(-0.12, 0.12),
+                                                mode=_MODES, padding_mode="border"))
+    return transforms
 
 
 class RandInvertInBodyd(RandomizableTransform, MapTransform):

@@ -11,16 +11,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..slices import slice_stack
 from .augmentation import build_augmentation
+
+LABELLED_SLICE_SHARE = 2 / 3   # 2.5D: share of slices drawn among those with an organ (as pos=2, neg=1 in 3D)
 
 
 class BatchStream(torch.utils.data.IterableDataset):
     """`batches` augmented batches of one epoch, shared out among the DataLoader's workers (if any)."""
 
     def __init__(self, volumes, probabilities, patch_zyx, batch_size: int, batches: int, seed: int, epoch: int,
-                 rank: int, shape: str = "affine"):
+                 rank: int, shape: str = "affine", context: int | None = None):
         super().__init__()
         self.volumes, self.probabilities, self.patch_zyx, self.shape = volumes, probabilities, patch_zyx, shape
+        self.context = context   # 2.5D: slices either side (patch_zyx is then (y, x)); None: 3D patches
         self.batch_size, self.batches = batch_size, batches
         self.seed, self.epoch, self.rank = seed, epoch, rank
 
@@ -33,7 +37,7 @@ class BatchStream(torch.utils.data.IterableDataset):
             count = len(range(info.id, self.batches, info.num_workers))
         augment = build_augmentation(int(rng.integers(2**31)), self.patch_zyx, self.shape)
         for _ in range(count):
-            yield draw_batch(self.volumes, self.probabilities, augment, rng, self.batch_size)
+            yield draw_batch(self.volumes, self.probabilities, augment, rng, self.batch_size, self.context)
 
 
 def epoch_batches(stream: BatchStream, workers: int, pin_memory: bool = False):
@@ -46,14 +50,30 @@ def epoch_batches(stream: BatchStream, workers: int, pin_memory: bool = False):
     return iter(loader)
 
 
-def draw_batch(volumes, probabilities, augment, rng, batch_size):
-    """(images (B,1,z,y,x) float32, labels (B,z,y,x) int64, labelled (B,classes) bool) from random volumes."""
+def draw_batch(volumes, probabilities, augment, rng, batch_size, context: int | None = None):
+    """(images (B,1,z,y,x) float32, labels (B,z,y,x) int64, labelled (B,classes) bool) from random volumes;
+    2.5D (context k): images (B,2k+1,y,x), labels (B,y,x) of each stack's middle slice."""
     images, labels, labelled = [], [], []
     for index in rng.choice(len(volumes), size=batch_size, p=probabilities):
         volume = volumes[index]
-        sample = augment({"image": volume.image[None], "label": volume.label[None], "body": volume.body[None]})
+        if context is None:
+            arrays = {"image": volume.image[None], "label": volume.label[None], "body": volume.body[None]}
+        else:
+            arrays = _slice_sample(volume, context, rng)
+        sample = augment(arrays)
         sample = sample[0] if isinstance(sample, list) else sample
         images.append(torch.as_tensor(np.asarray(sample["image"]), dtype=torch.float32))
         labels.append(torch.as_tensor(np.asarray(sample["label"])[0]).round().long())
         labelled.append(torch.from_numpy(volume.labelled))
     return torch.stack(images), torch.stack(labels), torch.stack(labelled)
+
+
+def _slice_sample(volume, context: int, rng) -> dict:
+    """One slice with its neighbours as channels: among the slices with an organ LABELLED_SLICE_SHARE of the time."""
+    with_organs = np.flatnonzero(volume.label.reshape(volume.label.shape[0], -1).any(axis=1))
+    if len(with_organs) and rng.random() < LABELLED_SLICE_SHARE:
+        index = int(rng.choice(with_organs))
+    else:
+        index = int(rng.integers(volume.image.shape[0]))
+    return {"image": slice_stack(volume.image, index, context), "label": volume.label[index][None],
+            "body": slice_stack(volume.body, index, context)}

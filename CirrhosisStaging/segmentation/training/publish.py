@@ -52,3 +52,49 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     }
     write_manifest_entry(manifest_path, entry)
     return weights
+
+
+def publish_ensemble(member_keys: list[str], name: str, version: str, manifest_path=None) -> Path:
+    """Ship already published segmentation models as one ensemble entry: one file with every member's weights
+    (under "0.", "1.", ...), each member's architecture and model space; their probabilities are averaged."""
+    import torch
+
+    from ...errors import InputError
+    from ...models import find_model, load_manifest, load_state_dict
+    from ..network import ENSEMBLE
+
+    manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
+    manifest = load_manifest(manifest_path)
+    members = [manifest.find("segmentation", key) for key in member_keys]
+    if len(members) < 2:
+        raise InputError(manifest_path, "an ensemble needs at least two segmentation models")
+    for member in members:
+        if member.architecture.get("class") == ENSEMBLE:
+            raise InputError(manifest_path, f"{member.key} is itself an ensemble: list its members instead")
+        if member.labels != members[0].labels:
+            raise InputError(manifest_path, f"{member.key} has other labels than {members[0].key}: cannot average them")
+    state = {f"{index}.{key}": value.contiguous() for index, member in enumerate(members)
+             for key, value in load_state_dict(member).items()}
+    weights = manifest_path.parent / f"{name}-{version}.pt"
+    with atomic_path(weights) as temporary:
+        torch.save(state, temporary)
+    keys = ", ".join(member.key for member in members)
+    entry = {
+        "name": name, "version": version, "task": "segmentation",
+        "architecture": {"class": ENSEMBLE, "members": [dict(member.architecture, spacing_mm=list(member.spacing_mm))
+                                                        for member in members]},
+        "sequences": sorted(set.intersection(*(set(member.sequences) for member in members))),
+        "spacing_mm": list(members[0].spacing_mm), "labels": {str(k): v for k, v in sorted(members[0].labels.items())},
+        "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,
+        "training_data": f"ensemble (mean of organ probabilities) of {keys}: " + "; ".join(
+            f"{member.key}: {member.training_data}" for member in members),
+        "licence": " / ".join(dict.fromkeys(member.licence for member in members)),
+        "validation": {"members": {member.key: member.validation for member in members}},
+        "expected_seconds": {device: round(sum(member.expected_seconds.get(device, 0.0) for member in members), 2)
+                             for device in ("cpu", "gpu")},
+        "demonstration_only": any(member.demonstration_only for member in members),
+        "notice": members[0].notice,
+    }
+    write_manifest_entry(manifest_path, entry)
+    find_model("segmentation", f"{name}-{version}", manifest_path)   # the entry reads back and validates
+    return weights

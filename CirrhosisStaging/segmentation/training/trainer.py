@@ -41,16 +41,34 @@ class TrainingConfig:
     workers: int = 0   # processes drawing augmented batches (0: in the training process)
     select_on: str | None = None   # choose best.pt on this source's liver Dice (e.g. "chaos"), not the whole mix
     shape_augmentation: str = "affine"   # or "deform" (augmentation.SHAPE_AUGMENTATIONS)
+    context_slices: int = 0   # > 0: a 2.5D network (2D, this many slices either side as channels); 0: 3D
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
-        self.patch_zyx = tuple(self.patch_zyx) if self.patch_zyx else window_for_spacing(self.spacing_xyz)
+        if self.context_slices:
+            self.architecture = planar_architecture(self.architecture, self.context_slices)
+        window = window_for_spacing(self.spacing_xyz)
+        self.patch_zyx = tuple(self.patch_zyx) if self.patch_zyx else (window[-2:] if self.context_slices else window)
+
+    @property
+    def context(self) -> int | None:
+        """What Segmenter and BatchStream take: slices either side for a 2.5D network, None for a 3D one."""
+        return self.context_slices or None
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["out_dir"] = str(self.out_dir)
         data["init_weights"] = None if self.init_weights is None else str(self.init_weights)
         return data
+
+
+def planar_architecture(architecture: dict, context: int) -> dict:
+    """The 2.5D form of an architecture: 2D, with the slice and `context` neighbours either side as channels."""
+    planar = dict(architecture, spatial_dims=2, in_channels=2 * context + 1)
+    if int(architecture.get("spatial_dims", 3)) == 2 and architecture.get("in_channels") != planar["in_channels"]:
+        raise ValueError(f"a 2D architecture with {architecture.get('in_channels')} input channels cannot take "
+                         f"{context} slices either side ({planar['in_channels']} channels)")
+    return planar
 
 
 def train_segmentation(config: TrainingConfig, train_items, val_items, resume: bool = True, progress: bool = True):
@@ -96,7 +114,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         # Random streams are reseeded from (seed, epoch, rank) each epoch: a resumed run draws exactly
         # what an unbroken one would have drawn, with no generator state to checkpoint.
         stream = BatchStream(volumes, sampling, config.patch_zyx, config.batch_size, config.iterations_per_epoch,
-                             config.seed, epoch, setup.rank, config.shape_augmentation)
+                             config.seed, epoch, setup.rank, config.shape_augmentation, config.context)
         losses = []
         steps = tqdm(epoch_batches(stream, config.workers, pin_memory=device.type == "cuda"),
                      total=config.iterations_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
@@ -119,7 +137,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "minutes": (time.monotonic() - started) / 60}
         if setup.is_main:
             model = network.module if setup.enabled else network
-            record.update(validate(model, validation, device, config.spacing_xyz))
+            record.update(validate(model, validation, device, config.spacing_xyz, config.context))
             score = record["selection_score"] = selection_score(record, config.select_on)
             state["history"].append(record)
             if score > state["best_score"]:
@@ -138,13 +156,14 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     return state["history"]
 
 
-def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT_SPACING_XYZ) -> dict:
+def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT_SPACING_XYZ,
+             context: int | None = None) -> dict:
     """Mean Dice per class over validation volumes, in model space (quick; the benchmark uses input grids)."""
     if not volumes:
         return {}
     from ..inference import Segmenter
 
-    segmenter = Segmenter(network, spacing_xyz, device)
+    segmenter = Segmenter(network, spacing_xyz, device, context=context)
     scores: dict[str, list[float]] = {}
     for volume in volumes:
         predicted = segmenter.probabilities(volume.image).argmax(axis=0)
