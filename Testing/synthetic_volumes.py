@@ -44,3 +44,18 @@ def write_phantom_patient(folder, stage: int = 2, seed: int = 31, size_scale: fl
         paths[sequence] = write_image(phantom.image, folder / f"{sequence}.nii.gz")
         paths[f"{sequence}_mask"] = write_image(phantom.organ_labels, folder / f"{sequence}_labels.nii.gz")
     return paths
+
+
+def write_training_items(folder, count: int = 2, source: str = "toy") -> list:
+    """`count` synthetic volumes with their organ masks as files, as segmentation TrainingItems (all classes)."""
+    from CirrhosisStaging.io import write_image
+    from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
+
+    items = []
+    for seed in range(count):
+        image = make_volume(seed=seed)
+        write_image(image, folder / f"image{seed}.nii.gz")
+        write_image(organ_mask(image), folder / f"label{seed}.nii.gz")
+        items.append(TrainingItem(f"{source}-{seed}", folder / f"image{seed}.nii.gz", folder / f"label{seed}.nii.gz",
+                                  ALL_CLASSES, f"{source}-{seed}", source))
+    return items

@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from synthetic_volumes import make_volume, organ_mask
+from synthetic_volumes import make_volume, organ_mask, write_training_items
 
 from CirrhosisStaging.io import write_image
 from CirrhosisStaging.segmentation.training.batches import BatchStream, epoch_batches
-from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
 from CirrhosisStaging.segmentation.training.volumes import prepare_volume
 
 PATCH = (8, 16, 16)
@@ -17,15 +16,7 @@ PATCH = (8, 16, 16)
 
 @pytest.fixture(scope="module")
 def volumes(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("batches")
-    prepared = []
-    for seed in range(2):
-        image = make_volume(seed=seed)
-        write_image(image, folder / f"image{seed}.nii.gz")
-        write_image(organ_mask(image), folder / f"label{seed}.nii.gz")
-        item = TrainingItem(f"toy-{seed}", folder / f"image{seed}.nii.gz", folder / f"label{seed}.nii.gz", ALL_CLASSES, f"toy-{seed}")
-        prepared.append(prepare_volume(item, (6.0, 6.0, 8.0), 5))
-    return prepared
+    return [prepare_volume(item, (6.0, 6.0, 8.0), 5) for item in write_training_items(tmp_path_factory.mktemp("batches"))]
 
 
 def _images(volumes, workers, epoch=0, batches=5):

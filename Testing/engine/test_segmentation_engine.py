@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
-from synthetic_volumes import OBLIQUE, make_volume, organ_mask
+from synthetic_volumes import OBLIQUE, make_volume, organ_mask, write_training_items
 
-from CirrhosisStaging.io import Grid, write_image
+from CirrhosisStaging.io import Grid
 from CirrhosisStaging.segmentation.inference import Segmenter, probabilities_to_labels
 from CirrhosisStaging.segmentation.metrics import dice, surface_distances
 from CirrhosisStaging.segmentation.network import build_network
@@ -168,17 +168,9 @@ def test_metrics_on_known_shapes():
 
 
 def test_training_runs_checkpoints_and_resumes(tmp_path):
-    from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
     from CirrhosisStaging.segmentation.training.trainer import TrainingConfig, train_segmentation
 
-    items = []
-    for seed in range(2):
-        image = make_volume(seed=seed)
-        labels = organ_mask(image)
-        write_image(image, tmp_path / f"image{seed}.nii.gz")
-        write_image(labels, tmp_path / f"label{seed}.nii.gz")
-        items.append(TrainingItem(f"toy-{seed}", tmp_path / f"image{seed}.nii.gz", tmp_path / f"label{seed}.nii.gz",
-                                  ALL_CLASSES, f"toy-{seed}", "toy"))
+    items = write_training_items(tmp_path)
     config = TrainingConfig(out_dir=tmp_path / "run", spacing_xyz=(6.0, 6.0, 8.0), patch_zyx=(8, 16, 16),
                             architecture=TINY, epochs=2, iterations_per_epoch=2, device="cpu", select_on="toy")
     first = train_segmentation(config, items[:1], items[1:], progress=False)

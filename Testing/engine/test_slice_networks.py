@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
-from synthetic_volumes import OBLIQUE, make_volume, organ_mask
+from synthetic_volumes import OBLIQUE, make_volume, write_training_items
 
-from CirrhosisStaging.io import Grid, write_image
+from CirrhosisStaging.io import Grid
 from CirrhosisStaging.segmentation.inference import Segmenter, window_for_spacing
 from CirrhosisStaging.segmentation.network import build_network
 from CirrhosisStaging.segmentation.slices import context_slices, slice_probabilities, slice_stack
@@ -80,17 +80,7 @@ def test_window_for_the_scans_own_slices_is_in_plane_only():
 
 @pytest.fixture(scope="module")
 def toy_items(tmp_path_factory):
-    from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
-
-    folder = tmp_path_factory.mktemp("slices")
-    items = []
-    for seed in range(2):
-        image = make_volume(seed=seed)
-        write_image(image, folder / f"image{seed}.nii.gz")
-        write_image(organ_mask(image), folder / f"label{seed}.nii.gz")
-        items.append(TrainingItem(f"toy-{seed}", folder / f"image{seed}.nii.gz", folder / f"label{seed}.nii.gz",
-                                  ALL_CLASSES, f"toy-{seed}", "toy"))
-    return items
+    return write_training_items(tmp_path_factory.mktemp("slices"))
 
 
 def test_2_5d_batches_are_slice_stacks_with_the_middle_slices_labels(toy_items):
