@@ -66,7 +66,7 @@ def test_an_ensemble_segmenter_runs_every_member_and_writes_on_the_input_grid():
     assert segmenter.spacing_xyz == (4.0, 4.0, 6.0) and segmenter.context is None   # the first member's
 
 
-def _publish_member(manifest, name, architecture, spacing, labels=None):
+def _publish_member(manifest, name, architecture, spacing, labels=None, held_out=None):
     from CirrhosisStaging.models import sha256_of, write_manifest_entry
 
     weights = manifest.parent / f"{name}-1.0.0.pt"
@@ -76,7 +76,8 @@ def _publish_member(manifest, name, architecture, spacing, labels=None):
         "sequences": ["t1", "t2"], "spacing_mm": spacing,
         "labels": labels or {"1": "liver", "2": "right kidney", "3": "left kidney", "4": "spleen"},
         "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,
-        "training_data": f"{name} data", "licence": "CC BY-NC-SA 4.0", "validation": {"liver": 0.9},
+        "training_data": f"{name} data", "licence": "CC BY-NC-SA 4.0",
+        "validation": {"liver": 0.9, "held_out_subjects": held_out or ["19", "37"]},
         "expected_seconds": {"cpu": 1.0, "gpu": 0.2}, "demonstration_only": False, "notice": "Research use only."})
 
 
@@ -87,7 +88,7 @@ def members_manifest(tmp_path, monkeypatch):
     manifest = tmp_path / "models" / "manifest.json"
     manifest.parent.mkdir()
     _publish_member(manifest, "volume-net", TINY_3D, [4.0, 4.0, 6.0])
-    _publish_member(manifest, "slice-net", TINY_2D, [3.0, 3.0, 0.0])
+    _publish_member(manifest, "slice-net", TINY_2D, [3.0, 3.0, 0.0], held_out=["19", "39"])
     monkeypatch.setenv(MANIFEST_ENV, str(manifest))
     return manifest
 
@@ -102,6 +103,7 @@ def test_combine_seg_ships_one_checked_file_that_loads_as_the_same_networks(memb
     entry = find_model("segmentation", "both-nets")
     assert [m["spacing_mm"] for m in entry.architecture["members"]] == [[4.0, 4.0, 6.0], [3.0, 3.0, 0.0]]
     assert entry.training_data.startswith("ensemble") and "slice-net data" in entry.training_data
+    assert entry.validation["held_out_subjects"] == ["19"]   # the benchmark's subjects: no member trained on them
     assert entry.expected_seconds == {"cpu": 2.0, "gpu": 0.4} and set(entry.validation["members"]) == {
         "volume-net-1.0.0", "slice-net-1.0.0"}
     segmenter = load_segmenter("cpu")   # the newest version: the ensemble

@@ -89,7 +89,10 @@ def publish_ensemble(member_keys: list[str], name: str, version: str, manifest_p
         "training_data": f"ensemble (mean of organ probabilities) of {keys}: " + "; ".join(
             f"{member.key}: {member.training_data}" for member in members),
         "licence": " / ".join(dict.fromkeys(member.licence for member in members)),
-        "validation": {"members": {member.key: member.validation for member in members}},
+        # Held out only where no member saw the subject in training.
+        "validation": {"held_out_subjects": [subject for subject in members[0].validation.get("held_out_subjects", [])
+                                             if all(subject in m.validation.get("held_out_subjects", []) for m in members)],
+                       "members": {member.key: member.validation for member in members}},
         "expected_seconds": {device: round(sum(member.expected_seconds.get(device, 0.0) for member in members), 2)
                              for device in ("cpu", "gpu")},
         "demonstration_only": any(member.demonstration_only for member in members),
