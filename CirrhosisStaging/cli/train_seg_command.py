@@ -37,6 +37,9 @@ def register(subparsers) -> None:
     parser.add_argument("--minutes", type=float, help="stop after the epoch that passes this wall-clock budget")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="CHAOS subjects held out (default 0.2)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split-seed", type=int, metavar="N",
+                        help="seed that picks the held-out CHAOS subjects (default: --seed); give models you will "
+                             "combine the same split seed, so the ensemble keeps subjects no member trained on")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     parser.add_argument("--workers", type=int, default=0,
                         help="processes drawing augmented batches (default 0: in the training process; on a GPU use "
@@ -67,7 +70,8 @@ def run(args) -> int:
     train, validation = [], []
     if args.chaos:
         items = chaos_items(args.chaos)
-        _, held_out = patient_split([item.group for item in items], (1 - args.val_fraction, args.val_fraction), args.seed)
+        _, held_out = patient_split([item.group for item in items], (1 - args.val_fraction, args.val_fraction),
+                                    args.seed if args.split_seed is None else args.split_seed)
         train += [item for item in items if item.group not in held_out]
         validation += [item for item in items if item.group in held_out]
     for root in args.cirrmri:
