@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size-scale", type=float, default=1.0,
                         help="voxels per axis relative to the default (0.5: half, for quick tests)")
+    parser.add_argument("--liver-tail-fraction", type=float, default=0.0, metavar="P",
+                        help="share of patients whose left lobe reaches around the spleen (default 0; for "
+                             "segmentation training, so networks see that variant)")
     parser.add_argument("--no-2d", action="store_true", help="skip the Cirrhosis_T2_2D slice PNGs")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
@@ -32,13 +35,15 @@ def run(args) -> int:
         raise InputError(args.out, "--cases and --healthy must be non-negative and not both 0")
     if not 0.1 <= args.size_scale <= 4:
         raise InputError(args.out, "--size-scale must be between 0.1 and 4")
+    if not 0 <= args.liver_tail_fraction <= 1:
+        raise InputError(args.out, "--liver-tail-fraction must be between 0 and 1")
     if Path(args.out).exists() and not args.overwrite:
         raise InputError(args.out, "already exists; pass --overwrite to replace it")
     from ..phantom import write_release
 
     root = write_release(args.out, cases=args.cases, seed=args.seed, healthy=args.healthy,
                          with_2d=not args.no_2d, size_scale=args.size_scale, workers=max(1, args.workers),
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, tail_fraction=args.liver_tail_fraction)
     print(f"wrote {args.cases} cirrhosis and {args.healthy} healthy phantom subjects to {root}")
     if args.preview:
         from ..visualization.stage_preview import write_stage_preview

@@ -20,6 +20,7 @@ from .vessels import vessel_tree
 
 # stream keys: one random stream per part of the body
 _TORSO, _EFFECTS, _LIVER, _VESSELS, _SPLEEN, _KIDNEYS, _STOMACH, _GALLBLADDER, _SPINE, _GREAT, _BOWEL = range(11)
+_LIVER_TAIL = 11
 
 
 def patient_rng(seed: int, *keys: int) -> np.random.Generator:
@@ -27,11 +28,16 @@ def patient_rng(seed: int, *keys: int) -> np.random.Generator:
 
 
 class Anatomy:
-    def __init__(self, stage: int, seed: int):
+    """`tail_fraction`: the chance that this patient's left lateral segment wraps the spleen (liver.lateral_tail);
+    drawn from its own stream, so every other patient is the same whatever the fraction."""
+
+    def __init__(self, stage: int, seed: int, tail_fraction: float = 0.0):
         self.stage, self.seed = int(stage), int(seed)
         self.effects: StageEffects = sample_stage_effects(stage, patient_rng(seed, _EFFECTS))
         self.torso = torso = Torso(patient_rng(seed, _TORSO))
-        self.liver = Liver(patient_rng(seed, _LIVER), torso, self.effects)
+        tail_rng = patient_rng(seed, _LIVER_TAIL)
+        self.has_tail = bool(tail_rng.random() < tail_fraction)
+        self.liver = Liver(patient_rng(seed, _LIVER), torso, self.effects, tail_rng if self.has_tail else None)
         self.layers: list[Layer] = self._assemble()
 
     def forget_fields(self) -> None:

@@ -36,29 +36,31 @@ class PhantomCase:
 
 # T1 and T2 of a patient are made one after the other: they share one anatomy and one truth measurement.
 @lru_cache(maxsize=4)
-def patient_anatomy(stage: int, seed: int) -> Anatomy:
-    return Anatomy(stage, seed)
+def patient_anatomy(stage: int, seed: int, tail_fraction: float = 0.0) -> Anatomy:
+    return Anatomy(stage, seed, tail_fraction)
 
 
 @lru_cache(maxsize=256)
-def _patient_truth(stage: int, seed: int) -> tuple:
-    return tuple(measure_truth(patient_anatomy(stage, seed)).items())
+def _patient_truth(stage: int, seed: int, tail_fraction: float) -> tuple:
+    return tuple(measure_truth(patient_anatomy(stage, seed, tail_fraction)).items())
 
 
-def patient_truth(stage: int, seed: int) -> dict:
-    return dict(_patient_truth(int(stage), int(seed)))
+def patient_truth(stage: int, seed: int, tail_fraction: float = 0.0) -> dict:
+    return dict(_patient_truth(int(stage), int(seed), float(tail_fraction)))
 
 
-def make_case(stage: int, seed: int, sequence: str, size_scale: float = 1.0, with_truth: bool = True) -> PhantomCase:
-    """Deterministic for (stage, seed, sequence, size_scale).
+def make_case(stage: int, seed: int, sequence: str, size_scale: float = 1.0, with_truth: bool = True,
+              tail_fraction: float = 0.0) -> PhantomCase:
+    """Deterministic for (stage, seed, sequence, size_scale, tail_fraction).
 
     `size_scale` changes the number of voxels (and so their size), not the anatomy: 0.5 gives
-    half as many voxels per axis over the same field of view, for fast tests.
+    half as many voxels per axis over the same field of view, for fast tests. `tail_fraction`: the chance of a
+    left lobe wrapping the spleen (anatomy.Anatomy).
     """
     stage, seed = int(stage), int(seed)
     if sequence not in _SEQUENCE_KEY:
         raise ValueError(f"sequence must be 't1' or 't2', got {sequence!r}")
-    anatomy = patient_anatomy(stage, seed)
+    anatomy = patient_anatomy(stage, seed, float(tail_fraction))
     key = _SEQUENCE_KEY[sequence]
     acquisition = plan_acquisition(sequence, patient_rng(seed, _GEOMETRY, key), size_scale)
     contrast = sample_contrast(sequence, patient_rng(seed, _CONTRAST, key), anatomy.effects)
@@ -78,7 +80,7 @@ def make_case(stage: int, seed: int, sequence: str, size_scale: float = 1.0, wit
         image=array_to_image(image, grid),
         liver_mask=array_to_image(liver_mask, grid),
         organ_labels=array_to_image(labels, grid),
-        truth=patient_truth(stage, seed) if with_truth else {},
+        truth=patient_truth(stage, seed, tail_fraction) if with_truth else {},
         acquisition=acquisition,
     )
 

@@ -4,6 +4,7 @@ Right lobe, medial (segment IV) and lateral (segments II-III) parts of the left 
 caudate lobe are deformed ellipsoids merged with a smooth union. Cirrhosis shrinks the right lobe
 and segment IV, enlarges the caudate and the left lateral segment, bulges regenerative nodules
 out of the surface and adds nodules and fibrous septa to the parenchyma texture.
+Optionally the lateral segment reaches far to the left, around the spleen (a "beaver tail").
 """
 
 from __future__ import annotations
@@ -63,8 +64,21 @@ class Lobe:
         return shapes.box_of_ellipsoid(self.center, self.radii * 1.3, self.rot)
 
 
+def lateral_tail(lateral: Lobe, rng: np.random.Generator) -> Lobe:
+    """The lateral segment longer and turned backwards, its right end kept in place: a left lobe that reaches
+    the left abdominal wall and wraps the spleen, an anatomical variant that cirrhotic hypertrophy of
+    segments II-III can also produce. Real livers do this; segmentation networks trained on typical ones miss it."""
+    stretch, thicken = rng.uniform(1.5, 2.0), rng.uniform(1.15, 1.4)
+    rot = shapes.rotation(z_deg=rng.uniform(0.0, 20.0)) @ lateral.rot   # turn further towards the back
+    radii = lateral.base_radii * np.array([stretch, thicken, thicken])
+    right_end = lateral.center - lateral.rot[0] * lateral.radii[0]
+    center = right_end + rot[0] * radii[0] * lateral.scale
+    return Lobe(lateral.kind, center, radii, rot, lateral.scale)
+
+
 class Liver(Layer):
-    def __init__(self, rng: np.random.Generator, torso: Torso, effects: StageEffects):
+    def __init__(self, rng: np.random.Generator, torso: Torso, effects: StageEffects,
+                 tail_rng: np.random.Generator | None = None):
         size = rng.uniform(0.97, 1.13)  # whole-liver size of this person
         jitter = lambda: rng.normal(0.0, 4.0, 3)  # noqa: E731 - small per-patient displacement
         self.lobes = [
@@ -79,6 +93,8 @@ class Liver(Layer):
             Lobe("caudate", torso.place(-12.0, -14.0, 15.0) + jitter() * 0.5, np.array([21.0, 18.0, 38.0]) * size
                  * rng.uniform(0.92, 1.08, 3), shapes.rotation(z_deg=rng.uniform(-10, 10)), effects.caudate_scale),
         ]
+        if tail_rng is not None:
+            self.lobes[2] = lateral_tail(self.lobes[2], tail_rng)
         self.torso = torso
         self.effects = effects
         # fluid between liver and abdominal wall when there is ascites

@@ -38,34 +38,35 @@ TRUTH_COLUMNS = (
 
 def write_release(out_dir: str | os.PathLike, cases: int = 10, seed: int = 0, healthy: int = 2,
                   with_2d: bool = True, size_scale: float = 1.0, progress: bool = True,
-                  overwrite: bool = False, workers: int = 1) -> Path:
+                  overwrite: bool = False, workers: int = 1, tail_fraction: float = 0.0) -> Path:
     """Generate `cases` cirrhosis patients and `healthy` healthy subjects into `out_dir`; returns it.
 
-    Deterministic for (cases, seed, healthy, size_scale). `workers` > 1 generates patients in
-    parallel processes (same files either way).
+    Deterministic for (cases, seed, healthy, size_scale, tail_fraction). `workers` > 1 generates patients in
+    parallel processes (same files either way). `tail_fraction`: the share of patients whose left lobe wraps the
+    spleen (anatomy.Anatomy; 0 by default, so releases made before it existed stay the same).
     """
     plans = plan_cohort(cases, seed, healthy)
     out_dir = Path(out_dir)
     with atomic_directory(out_dir, overwrite=overwrite) as root:
-        rows = _generate(root, plans, size_scale, with_2d, progress, workers)
+        rows = _generate(root, plans, size_scale, with_2d, progress, workers, tail_fraction)
         _write_metadata(root / "Metadata", plans)
         _write_truth(root / "Phantom_truth.csv", [rows[plan.patient_id] for plan in plans])
     return out_dir
 
 
 def _generate(root: Path, plans: list[PatientPlan], size_scale: float, with_2d: bool, progress: bool,
-              workers: int) -> dict[str, dict]:
+              workers: int, tail_fraction: float) -> dict[str, dict]:
     bar = tqdm(total=len(plans), desc="phantom cases", unit="case", disable=not progress)
     rows = {}
     try:
         if workers <= 1 or len(plans) <= 1:
             for plan in plans:
-                rows[plan.patient_id] = write_patient(root, plan, size_scale, with_2d)
+                rows[plan.patient_id] = write_patient(root, plan, size_scale, with_2d, tail_fraction)
                 bar.update()
         else:
             context = multiprocessing.get_context("spawn")  # no fork of a possibly multithreaded parent
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = [pool.submit(write_patient, root, plan, size_scale, with_2d) for plan in plans]
+                futures = [pool.submit(write_patient, root, plan, size_scale, with_2d, tail_fraction) for plan in plans]
                 for future in as_completed(futures):
                     row = future.result()
                     rows[row["patient_id"]] = row
@@ -75,13 +76,13 @@ def _generate(root: Path, plans: list[PatientPlan], size_scale: float, with_2d: 
     return rows
 
 
-def write_patient(root: Path, plan: PatientPlan, size_scale: float, with_2d: bool) -> dict:
+def write_patient(root: Path, plan: PatientPlan, size_scale: float, with_2d: bool, tail_fraction: float = 0.0) -> dict:
     """Write every file of one patient under `root`; returns the patient's truth row."""
     truth = {}
     for sequence, present in (("t1", plan.has_t1), ("t2", plan.has_t2)):
         if not present:
             continue
-        case = make_case(plan.stage, plan.seed, sequence, size_scale=size_scale)
+        case = make_case(plan.stage, plan.seed, sequence, size_scale=size_scale, tail_fraction=tail_fraction)
         truth = case.truth
         name = f"{plan.patient_id}.nii.gz"
         image_path, mask_path = _series_paths(root, plan, sequence)

@@ -64,6 +64,9 @@ def test_phantom_refuses_to_overwrite_and_bad_arguments(release):
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "already exists" in result.stderr
     result = _cli("phantom", "--out", release.parent / "none", "--cases", 0, "--healthy", 0)
     assert result.returncode == 2 and "must be non-negative" in result.stderr
+    result = _cli("phantom", "--out", release.parent / "none", "--cases", 1, "--liver-tail-fraction", 1.5)
+    assert result.returncode == 2 and "--liver-tail-fraction must be between 0 and 1" in result.stderr
+    assert not (release.parent / "none").exists()
 
 
 def test_dataset_command_on_a_folder_that_is_not_a_release(tmp_path):
