@@ -94,7 +94,8 @@ class Liver(Layer):
                  * rng.uniform(0.92, 1.08, 3), shapes.rotation(z_deg=rng.uniform(-10, 10)), effects.caudate_scale),
         ]
         if tail_rng is not None:
-            self.lobes[2] = lateral_tail(self.lobes[2], tail_rng)
+            lateral = LOBES.index("lateral")
+            self.lobes[lateral] = lateral_tail(self.lobes[lateral], tail_rng)
         self.torso = torso
         self.effects = effects
         # fluid between liver and abdominal wall when there is ascites
