@@ -36,6 +36,19 @@ def register(subparsers) -> None:
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--minutes", type=float, help="stop after the epoch that passes this wall-clock budget")
     parser.add_argument("--val-fraction", type=float, default=0.2, help="CHAOS subjects held out (default 0.2)")
+    parser.add_argument("--folds", type=int, metavar="K",
+                        help="cross-validation: deal the CHAOS subjects into K folds by subject (seeded by "
+                             "--split-seed) and hold out fold --fold; the last epoch is kept (nothing is chosen on the "
+                             "held-out subjects). Replaces --val-fraction")
+    parser.add_argument("--fold", type=int, metavar="I", help="which fold (0 to K-1) this run holds out")
+    parser.add_argument("--organ-augmentation", action="store_true",
+                        help="also darken or brighten liver and spleen on their own (vessels kept) and draw "
+                             "fluid-filled structures beside the liver (the 2.x recipe)")
+    parser.add_argument("--normalization", choices=("zscore", "robust"), default="zscore",
+                        help="body intensity normalisation: zscore (mean, standard deviation; the 1.x weights) or "
+                             "robust (median, interquartile range: a large bright stomach cannot shift it)")
+    parser.add_argument("--volume-cache", metavar="DIR",
+                        help="keep prepared training volumes here (.npz) and reuse them (folds, GPU machines)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split-seed", type=int, metavar="N",
                         help="seed that picks the held-out CHAOS subjects (default: --seed); give models you will "
@@ -62,16 +75,21 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..segmentation.training.sources import chaos_items, cirrmri_items
-    from ..segmentation.training.trainer import TrainingConfig, train_segmentation
+    from ..segmentation.training.folds import held_out_fold
+    from ..segmentation.training.trainer import LAST_EPOCH, TrainingConfig, train_segmentation
 
     if args.context_slices < 0:
         raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
     spacing = _spacing(args.spacing, planar=args.context_slices > 0)
     train, validation = [], []
+    split_seed = args.seed if args.split_seed is None else args.split_seed
     if args.chaos:
         items = chaos_items(args.chaos)
-        _, held_out = patient_split([item.group for item in items], (1 - args.val_fraction, args.val_fraction),
-                                    args.seed if args.split_seed is None else args.split_seed)
+        if args.folds is not None:
+            held_out = held_out_fold([item.group for item in items], args.folds, args.fold, split_seed, args.chaos)
+        else:
+            _, held_out = patient_split([item.group for item in items], (1 - args.val_fraction, args.val_fraction),
+                                        split_seed)
         train += [item for item in items if item.group not in held_out]
         validation += [item for item in items if item.group in held_out]
     for root in args.cirrmri:
@@ -82,12 +100,15 @@ def run(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
+    select_on = LAST_EPOCH if args.folds is not None else args.select_on or ("chaos" if args.chaos else None)
     config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                             device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
                             init_weights=Path(args.init_weights) if args.init_weights else None,
-                            workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None),
-                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices)
+                            workers=max(args.workers, 0), select_on=select_on,
+                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices,
+                            organ_augmentation=args.organ_augmentation, normalization=args.normalization,
+                            volume_cache=Path(args.volume_cache) if args.volume_cache else None)
     train_segmentation(config, train, validation, resume=not args.no_resume)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)

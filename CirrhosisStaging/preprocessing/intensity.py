@@ -1,4 +1,11 @@
-"""MRI intensity normalisation: MRI has no absolute units, so models see z-scores inside the body."""
+"""MRI intensity normalisation: MRI has no absolute units, so models see z-scores inside the body.
+
+Two ways to take the z-score, named in each model's manifest entry ("normalization" in its architecture):
+"zscore" (mean and standard deviation over the body; the 1.x segmentation weights) and "robust" (median and
+interquartile range): a large bright structure (a fluid-filled stomach on T2, 10 % of the body on some slices) drags
+the mean and inflates the standard deviation, so every organ comes out darker than the network ever saw; the median
+and the quartiles hardly move.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +33,12 @@ def body_mask(image: sitk.Image) -> np.ndarray:
 
 
 def normalize_intensity(image: sitk.Image, mask: np.ndarray | None = None, lower: float = 0.5,
-                        upper: float = 99.5) -> sitk.Image:
-    """Clip to the [lower, upper] percentiles inside `mask` (the body by default), then z-score there."""
+                        upper: float = 99.5, method: str = "zscore") -> sitk.Image:
+    """Clip to the [lower, upper] percentiles inside `mask` (the body by default), then z-score there (`method`:
+    "zscore" or "robust", see NORMALIZATIONS)."""
     array = sitk.GetArrayFromImage(image).astype(np.float32)
     region = body_mask(image) if mask is None else mask.astype(bool)
-    result = sitk.GetImageFromArray(zscore_in_region(array, region, lower, upper))
+    result = sitk.GetImageFromArray(normalizer(method)(array, region, lower, upper))
     result.CopyInformation(image)
     return result
 
@@ -45,6 +53,35 @@ def zscore_in_region(array: np.ndarray, region: np.ndarray, lower: float = 0.5, 
     inside = clipped[region]
     std = float(inside.std())
     return ((clipped - float(inside.mean())) / (std if std > 1e-6 else 1.0)).astype(np.float32)
+
+
+ROBUST_MAX_SPAN = 40.0
+
+
+def robust_zscore_in_region(array: np.ndarray, region: np.ndarray, lower: float = 0.5,
+                            upper: float = 99.5) -> np.ndarray:
+    """Percentile clip, then centre on the median and scale by the interquartile range (as a standard deviation:
+    IQR / 1.349 for a normal distribution), all from `region`."""
+    region = region.astype(bool)
+    if not region.any():
+        region = np.ones_like(region)
+    low, q25, median, q75, high = np.percentile(array[region], [lower, 25.0, 50.0, 75.0, upper])
+    # The clipped range spans at most ROBUST_MAX_SPAN scale units: a region that is mostly one value (a slice with
+    # a sliver of body, a flat phantom) has a near-zero IQR and would otherwise send values to 1e5 and beyond,
+    # which overflow half precision in a GPU network.
+    scale = max(float(q75 - q25) / 1.349, float(high - low) / ROBUST_MAX_SPAN, 1e-6)
+    return ((np.clip(array, low, high) - float(median)) / scale).astype(np.float32)
+
+
+NORMALIZATIONS = {"zscore": zscore_in_region, "robust": robust_zscore_in_region}
+
+
+def normalizer(method: str):
+    """The region normaliser named `method` (a model's manifest says which one its weights expect)."""
+    try:
+        return NORMALIZATIONS[method]
+    except KeyError:
+        raise ValueError(f"intensity normalisation {method!r}: expected one of {', '.join(NORMALIZATIONS)}") from None
 
 
 def _otsu(array: np.ndarray, bins: int = 256) -> float:

@@ -40,13 +40,14 @@ class ModelSpace:
 
 
 def prepare(image: sitk.Image, spacing: Sequence[float], bias_correction: bool = False,
-            normalize: bool = True) -> ModelSpace:
-    """Canonical orientation, optional N4, resampling to `spacing` (mm), body-masked z-score."""
+            normalize: bool = True, normalization: str = "zscore") -> ModelSpace:
+    """Canonical orientation, optional N4, resampling to `spacing` (mm), body-masked z-score (`normalization`:
+    "zscore" or "robust", preprocessing.intensity.NORMALIZATIONS)."""
     volume = sitk.Cast(image, sitk.sitkFloat32)
     canonical = to_canonical(volume)
     if bias_correction:
         canonical = n4_correct(canonical)
     resampled = resample_to_spacing(canonical, spacing, "linear")
     if normalize:
-        resampled = normalize_intensity(resampled)
+        resampled = normalize_intensity(resampled, method=normalization)
     return ModelSpace(original=image, image=resampled)

@@ -13,7 +13,10 @@ from ..preprocessing import prepare
 from ..preprocessing.resample import resample_to_reference
 from .edge_refinement import EDGE_RADIUS_MM, radius_voxels, refine_organs, scaled_guide
 from .foreground_region import FOREGROUND_FLOOR, foreground_box
-from .postprocess import postprocess_labels
+from .labels import LIVER
+from .metrics import dice
+from .postprocess import component_volumes_ml, postprocess_labels
+from .quality import MaskEvidence, assess_liver_mask
 from .slices import slice_probabilities
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
@@ -34,16 +37,19 @@ class Segmentation:
     seconds: float
     device: str
     stage_seconds: dict = field(default_factory=dict)   # prepare / network / to_input_grid (for benchmarks)
+    quality: dict = field(default_factory=dict)         # quality.assess_liver_mask: {"status", "reasons", ...}
 
 
 @dataclass
 class NetworkMember:
-    """One network and the model space it sees: its spacing (z 0: the scan's own slices) and, for a 2.5D
-    network, the slices either side it takes (None: 3D, sliding window)."""
+    """One network and the model space it sees: its spacing (z 0: the scan's own slices), for a 2.5D
+    network the slices either side it takes (None: 3D, sliding window), and the intensity normalisation its
+    weights expect (preprocessing.intensity.NORMALIZATIONS)."""
 
     network: object
     spacing_xyz: tuple
     context: int | None = None
+    normalization: str = "zscore"
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
@@ -71,17 +77,19 @@ class Segmenter:
     its own model space; their organ probabilities are averaged on the input's grid)."""
 
     def __init__(self, network, spacing_xyz, device="cpu", entry=None, edge_radius_mm: float | None = EDGE_RADIUS_MM,
-                 context: int | None = None):
+                 context: int | None = None, normalization: str = "zscore"):
         self.device = device
-        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context)]
+        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context, normalization)]
         self.edge_radius_mm = edge_radius_mm   # None: no snapping to the image's edges (edge_refinement)
         self.entry = entry  # the manifest entry the weights came from (None for an unpublished network)
 
     @classmethod
     def ensemble(cls, members: list[NetworkMember], device="cpu", entry=None,
                  edge_radius_mm: float | None = EDGE_RADIUS_MM) -> "Segmenter":
-        segmenter = cls(members[0].network, members[0].spacing_xyz, device, entry, edge_radius_mm, members[0].context)
-        segmenter.members += [NetworkMember(m.network.to(device).eval(), m.spacing_xyz, m.context) for m in members[1:]]
+        first = members[0]
+        segmenter = cls(first.network, first.spacing_xyz, device, entry, edge_radius_mm, first.context, first.normalization)
+        segmenter.members += [NetworkMember(m.network.to(device).eval(), m.spacing_xyz, m.context, m.normalization)
+                              for m in members[1:]]
         return segmenter
 
     # The first (or only) network's model space: what training validates and single-network tools use.
@@ -106,10 +114,13 @@ class Segmenter:
         """(probabilities, model-space image) of every network; adds prepare/network times to `seconds`."""
         import time
 
-        outputs = []
+        outputs, spaces = [], {}
         for member in self.members:
             started = time.perf_counter()
-            space = prepare(image, member.spacing_xyz)
+            key = (member.spacing_xyz, member.normalization)   # members in one model space share its preparation
+            if key not in spaces:
+                spaces[key] = prepare(image, member.spacing_xyz, normalization=member.normalization)
+            space = spaces[key]
             prepared = time.perf_counter()
             outputs.append((member.probabilities(space.array, self.device), space.image))   # on the CPU: GPU done
             if seconds is not None:
@@ -123,9 +134,10 @@ class Segmenter:
         stages: dict = {}
         outputs = self.model_outputs(image, stages)
         mapped = time.perf_counter()
-        labels = outputs_to_labels(outputs, image, self.edge_radius_mm)
+        labels, evidence = outputs_to_segmentation(outputs, image, self.edge_radius_mm)
         stages["to_input_grid"] = time.perf_counter() - mapped
-        return Segmentation(labels, sum(stages.values()), str(self.device), stages)
+        quality = assess_liver_mask(sitk.GetArrayViewFromImage(labels), image, evidence)
+        return Segmentation(labels, sum(stages.values()), str(self.device), stages, quality)
 
 
 def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, original: sitk.Image,
@@ -135,13 +147,20 @@ def probabilities_to_labels(probabilities: np.ndarray, model_image: sitk.Image, 
 
 
 def outputs_to_labels(outputs, original: sitk.Image, edge_radius_mm: float | None = EDGE_RADIUS_MM) -> sitk.Image:
+    """The label map of outputs_to_segmentation."""
+    return outputs_to_segmentation(outputs, original, edge_radius_mm)[0]
+
+
+def outputs_to_segmentation(outputs, original: sitk.Image,
+                            edge_radius_mm: float | None = EDGE_RADIUS_MM) -> tuple[sitk.Image, MaskEvidence]:
     """Resample each network's organ probabilities onto the input grid (smooth boundaries) and average them, snap
     them to the image's edges (edge_refinement; skipped when `edge_radius_mm` is None), argmax, clean up.
     `outputs`: (probabilities (classes, z, y, x), model-space image) per network. Only the box that can hold an
     organ (grown by the edge window) is resampled; background there is 1 - the organs (the softmax sums to 1, and
     linear interpolation and the guided filter keep sums), and 1 outside the model's field of view where every
-    channel reads 0."""
+    channel reads 0. Also returns the evidence the mask quality flags need (quality.MaskEvidence)."""
     labels = np.zeros(tuple(original.GetSize())[::-1], np.uint8)
+    evidence = MaskEvidence()
     radius_zyx = radius_voxels(original.GetSpacing()[::-1], edge_radius_mm) if edge_radius_mm else (0, 0, 0)
     # Grown by twice the window: the filter's second mean reads coefficients computed a window further out.
     boxes = [box for box in (foreground_box(probabilities, model_image, original, [2 * r for r in radius_zyx[::-1]])
@@ -150,15 +169,38 @@ def outputs_to_labels(outputs, original: sitk.Image, edge_radius_mm: float | Non
         x0, y0, z0 = np.min([box[:3] for box in boxes], axis=0).tolist()
         x1, y1, z1 = np.max([box[3:] for box in boxes], axis=0).tolist()
         reference = original[x0:x1, y0:y1, z0:z1]
-        organs = np.mean([_organs_on(reference, probabilities, model_image) for probabilities, model_image in outputs],
-                         axis=0)
+        members = [_organs_on(reference, probabilities, model_image) for probabilities, model_image in outputs]
+        organs = np.mean(members, axis=0)
+        evidence.member_dice = _member_agreement(members, organs)
+        evidence.uncertain_share = _uncertain_share(organs[LIVER - 1])
+        del members
         if any(radius_zyx):
             guide = scaled_guide(sitk.GetArrayViewFromImage(original), np.s_[z0:z1, y0:y1, x0:x1])
             organs = refine_organs(guide, organs, radius_zyx, FOREGROUND_FLOOR)
         background = 1.0 - organs.sum(axis=0)
         labels[z0:z1, y0:y1, x0:x1] = np.argmax(np.concatenate([background[None], organs]), axis=0)
+    evidence.piece_volumes_ml = component_volumes_ml(labels == LIVER, original.GetSpacing())
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
-    return Grid.of(original).apply_to(sitk.GetImageFromArray(labels))
+    return Grid.of(original).apply_to(sitk.GetImageFromArray(labels)), evidence
+
+
+def _member_agreement(members, organs: np.ndarray) -> list[float]:
+    """Each network's liver (argmax) against the ensemble's: Dice; empty for a single network."""
+    if len(members) < 2:
+        return []
+    consensus = _liver_argmax(organs)
+    return [dice(_liver_argmax(member), consensus) for member in members]
+
+
+def _liver_argmax(organs: np.ndarray) -> np.ndarray:
+    background = 1.0 - organs.sum(axis=0)
+    return np.argmax(np.concatenate([background[None], organs]), axis=0) == LIVER
+
+
+def _uncertain_share(liver_probability: np.ndarray) -> float:
+    called = float((liver_probability > 0.5).sum())
+    unsure = float(((liver_probability > 0.25) & (liver_probability < 0.75)).sum())
+    return unsure / called if called else 0.0
 
 
 def _organs_on(reference: sitk.Image, probabilities: np.ndarray, model_image: sitk.Image) -> np.ndarray:

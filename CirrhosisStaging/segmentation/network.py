@@ -28,11 +28,17 @@ def build_network(architecture: dict | None = None):
 
     spec = dict(DEFAULT_ARCHITECTURE if architecture is None else architecture)
     kind = spec.pop("class", "UNet")
+    spec.pop("normalization", None)   # how inputs are prepared (preprocessing.intensity), not a layer
     if kind == ENSEMBLE:
         return torch.nn.ModuleList([build_network(member_architecture(member)) for member in spec["members"]])
     if kind != "UNet":
         raise ValueError(f"unsupported segmentation architecture {kind!r}")
     return UNet(**spec)
+
+
+def input_normalization(architecture: dict) -> str:
+    """The intensity normalisation a network's weights expect: "zscore" unless its architecture names another."""
+    return str(architecture.get("normalization", "zscore"))
 
 
 def member_architecture(member: dict) -> dict:

@@ -33,6 +33,15 @@ def _clean(labels: np.ndarray, spacing_zyx) -> np.ndarray:
     return result
 
 
+def component_volumes_ml(mask: np.ndarray, spacing_xyz) -> list[float]:
+    """Volumes (mL) of the mask's connected components, largest first (the five largest)."""
+    components, count = ndimage.label(mask)
+    if count == 0:
+        return []
+    sizes = np.sort(np.bincount(components.ravel())[1:])[::-1][:5]
+    return [round(float(size) * float(np.prod(spacing_xyz)) / 1000.0, 1) for size in sizes]
+
+
 def _largest_component(mask: np.ndarray) -> np.ndarray:
     components, count = ndimage.label(mask)
     if count <= 1:

@@ -10,6 +10,10 @@ Shape augmentation "affine" (default, the recipe of the shipped 1.x weights): in
 "deform" adds in-plane shear, wider scaling and a smooth grid distortion, so the few real livers are seen in more
 shapes (a left lobe reaching the spleen, a tall dome): anatomy varies more between patients than 11 subjects show.
 2.5D networks get the same recipe in plane (spatial_dims=2, neighbouring slices as channels): nothing mixes slices.
+
+Organ augmentation (`organ=True`, train-seg --organ-augmentation): a darkened or brightened liver and spleen with
+their vessels kept, and fluid-filled structures beside the liver (organ_augmentation.py), the two appearances that
+broke the 1.x networks on real scans.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import numpy as np
 from monai import transforms as T
 from monai.transforms import MapTransform, RandomizableTransform
 
-from ...preprocessing.intensity import zscore_in_region
+from ...preprocessing.intensity import normalizer
 from . import SHAPE_AUGMENTATIONS
+from .organ_augmentation import RandFluidStructured, RandOrganContrastd
 
 KEYS = ("image", "label", "body")
 
@@ -27,12 +32,18 @@ KEYS = ("image", "label", "body")
 _MODES = ("bilinear", "nearest", "nearest")   # image, label, body
 
 
-def build_augmentation(seed: int, patch_zyx, shape: str = "affine"):
-    """Patch (z, y, x) for a 3D network, (y, x) for a 2.5D one."""
+def build_augmentation(seed: int, patch_zyx, shape: str = "affine", organ: bool = False, voxel_mm=None,
+                       normalization: str = "zscore"):
+    """Patch (z, y, x) for a 3D network, (y, x) for a 2.5D one; `voxel_mm` is the patch's spacing along the same
+    axes (organ augmentation sizes its fluid structures with it); `normalization` the one inference will use."""
     planar = len(patch_zyx) == 2
+    crop_keys = KEYS + ("organs",)   # "organs": a 2.5D sample's labels of every channel (batches._slice_sample)
     pipeline = T.Compose([
-        T.SpatialPadd(KEYS, spatial_size=patch_zyx, mode="constant"),
-        T.RandCropByPosNegLabeld(KEYS, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1),
+        T.SpatialPadd(crop_keys, spatial_size=patch_zyx, mode="constant", allow_missing_keys=True),
+        T.RandCropByPosNegLabeld(crop_keys, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1,
+                                 allow_missing_keys=True),
+        *(_organ_transforms(voxel_mm or (1.0,) * len(patch_zyx)) if organ else []),
+        T.DeleteItemsd("organs"),
         *_shape_transforms(shape, planar),
         T.ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True),
         T.RandBiasFieldd("image", prob=0.4, coeff_range=(0.2, 0.5)),
@@ -43,10 +54,14 @@ def build_augmentation(seed: int, patch_zyx, shape: str = "affine"):
         # sigma_x is the first array axis: z (lighter: thick slices) in 3D, y in 2D
         T.RandGaussianSmoothd("image", prob=0.2, sigma_x=(0.5, 1.0) if planar else (0.0, 0.5), sigma_y=(0.5, 1.0),
                               sigma_z=(0.5, 1.0)),
-        BodyZScored("image"),
+        BodyZScored("image", normalization),
     ])
     pipeline.set_random_state(seed=seed)
     return pipeline
+
+
+def _organ_transforms(voxel_mm) -> list:
+    return [RandOrganContrastd("image", prob=0.4), RandFluidStructured("image", prob=0.3, voxel_mm=voxel_mm)]
 
 
 def _shape_transforms(shape: str, planar: bool = False) -> list:
@@ -95,9 +110,13 @@ class RandInvertInBodyd(RandomizableTransform, MapTransform):
 class BodyZScored(MapTransform):
     """The inference normalisation (percentile clip + z-score over body voxels), applied to the patch."""
 
+    def __init__(self, keys, normalization: str = "zscore"):
+        super().__init__(keys)
+        self.normalize = normalizer(normalization)
+
     def __call__(self, data):
         data = dict(data)
         body = np.asarray(data["body"]) > 0
         for key in self.key_iterator(data):
-            data[key] = zscore_in_region(np.asarray(data[key], dtype=np.float32), body)
+            data[key] = self.normalize(np.asarray(data[key], dtype=np.float32), body)
         return data

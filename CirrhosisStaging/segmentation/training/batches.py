@@ -21,9 +21,11 @@ class BatchStream(torch.utils.data.IterableDataset):
     """`batches` augmented batches of one epoch, shared out among the DataLoader's workers (if any)."""
 
     def __init__(self, volumes, probabilities, patch_zyx, batch_size: int, batches: int, seed: int, epoch: int,
-                 rank: int, shape: str = "affine", context: int | None = None):
+                 rank: int, shape: str = "affine", context: int | None = None, organ: bool = False, voxel_mm=None,
+                 normalization: str = "zscore"):
         super().__init__()
         self.volumes, self.probabilities, self.patch_zyx, self.shape = volumes, probabilities, patch_zyx, shape
+        self.organ, self.voxel_mm, self.normalization = organ, voxel_mm, normalization
         self.context = context   # 2.5D: slices either side (patch_zyx is then (y, x)); None: 3D patches
         self.batch_size, self.batches = batch_size, batches
         self.seed, self.epoch, self.rank = seed, epoch, rank
@@ -35,7 +37,8 @@ class BatchStream(torch.utils.data.IterableDataset):
         else:
             rng = np.random.default_rng([self.seed, self.epoch, self.rank, info.id])
             count = len(range(info.id, self.batches, info.num_workers))
-        augment = build_augmentation(int(rng.integers(2**31)), self.patch_zyx, self.shape)
+        augment = build_augmentation(int(rng.integers(2**31)), self.patch_zyx, self.shape, self.organ, self.voxel_mm,
+                                     self.normalization)
         for _ in range(count):
             yield draw_batch(self.volumes, self.probabilities, augment, rng, self.batch_size, self.context)
 
@@ -76,4 +79,4 @@ def _slice_sample(volume, context: int, rng) -> dict:
     else:
         index = int(rng.integers(volume.image.shape[0]))
     return {"image": slice_stack(volume.image, index, context), "label": volume.label[index][None],
-            "body": slice_stack(volume.body, index, context)}
+            "body": slice_stack(volume.body, index, context), "organs": slice_stack(volume.label, index, context)}

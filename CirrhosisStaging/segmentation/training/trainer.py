@@ -17,9 +17,10 @@ from ..network import DEFAULT_ARCHITECTURE, build_network
 from ...training.checkpoint import load_checkpoint, load_initial_weights, save_checkpoint
 from ...training.distributed import barrier, init_device, shutdown
 from ...training.schedule import set_cosine_learning_rate
-from .volumes import PreparedVolume, prepare_volume
+from .volumes import PreparedVolume, cached_volume
 
 DEFAULT_SPACING_XYZ = (2.5, 2.5, 5.0)
+LAST_EPOCH = "last"   # select_on value: keep the last epoch, choose nothing on validation data
 
 
 @dataclass
@@ -42,11 +43,16 @@ class TrainingConfig:
     select_on: str | None = None   # choose best.pt on this source's liver Dice (e.g. "chaos"), not the whole mix
     shape_augmentation: str = "affine"   # or "deform" (augmentation.SHAPE_AUGMENTATIONS)
     context_slices: int = 0   # > 0: a 2.5D network (2D, this many slices either side as channels); 0: 3D
+    organ_augmentation: bool = False   # darkened livers, fluid-filled structures (organ_augmentation.py)
+    normalization: str = "zscore"      # or "robust" (preprocessing.intensity.NORMALIZATIONS); stored in the architecture
+    volume_cache: Path | None = None   # prepared training volumes kept here as .npz (volumes.cached_volume)
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
         if self.context_slices:
             self.architecture = planar_architecture(self.architecture, self.context_slices)
+        if self.normalization != "zscore":   # the manifest tells inference which normalisation the weights expect
+            self.architecture = dict(self.architecture, normalization=self.normalization)
         window = window_for_spacing(self.spacing_xyz)
         self.patch_zyx = tuple(self.patch_zyx) if self.patch_zyx else (window[-2:] if self.context_slices else window)
 
@@ -55,10 +61,15 @@ class TrainingConfig:
         """What Segmenter and BatchStream take: slices either side for a 2.5D network, None for a 3D one."""
         return self.context_slices or None
 
+    @property
+    def patch_voxel_mm(self) -> tuple:
+        """Model spacing along the patch's axes ((z, y, x) in 3D, (y, x) for a 2.5D network)."""
+        return self.spacing_xyz[:2][::-1] if self.context_slices else self.spacing_xyz[::-1]
+
     def to_json(self) -> dict:
         data = asdict(self)
-        data["out_dir"] = str(self.out_dir)
-        data["init_weights"] = None if self.init_weights is None else str(self.init_weights)
+        for key in ("out_dir", "init_weights", "volume_cache"):
+            data[key] = None if data[key] is None else str(data[key])
         return data
 
 
@@ -83,9 +94,11 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
     torch.manual_seed(config.seed + setup.rank)
     torch.backends.cudnn.benchmark = device.type == "cuda"   # fixed patch size: let cuDNN pick its fastest kernels
 
-    volumes = [prepare_volume(item, config.spacing_xyz, NUM_CLASSES)
-               for item in tqdm(train_items, desc="preparing training volumes", disable=not progress)]
-    validation = [prepare_volume(item, config.spacing_xyz, NUM_CLASSES) for item in val_items] if setup.is_main else []
+    def prepared(item):
+        return cached_volume(item, config.spacing_xyz, NUM_CLASSES, config.normalization, config.volume_cache)
+
+    volumes = [prepared(item) for item in tqdm(train_items, desc="preparing training volumes", disable=not progress)]
+    validation = [prepared(item) for item in val_items] if setup.is_main else []
     sampling = _sampling_probabilities(volumes, config.source_weights)
 
     network = build_network(config.architecture)
@@ -114,7 +127,8 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         # Random streams are reseeded from (seed, epoch, rank) each epoch: a resumed run draws exactly
         # what an unbroken one would have drawn, with no generator state to checkpoint.
         stream = BatchStream(volumes, sampling, config.patch_zyx, config.batch_size, config.iterations_per_epoch,
-                             config.seed, epoch, setup.rank, config.shape_augmentation, config.context)
+                             config.seed, epoch, setup.rank, config.shape_augmentation, config.context,
+                             config.organ_augmentation, config.patch_voxel_mm, config.normalization)
         losses = []
         steps = tqdm(epoch_batches(stream, config.workers, pin_memory=device.type == "cuda"),
                      total=config.iterations_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
@@ -122,9 +136,16 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         for images, labels, labelled in steps:
             images = images.to(device, non_blocking=True)
             labels, labelled = labels.to(device, non_blocking=True), labelled.to(device)
+            statistics = _norm_statistics(network)
             with torch.autocast(device.type, enabled=device.type == "cuda"):
                 logits = network(images)
             loss = marginal_dice_ce(logits, labels, labelled)
+            if not torch.isfinite(loss):
+                # An overflow in half precision: skip the batch, and undo what its forward pass did to the batch-norm
+                # running statistics (a NaN there stays for good and the network predicts background everywhere).
+                _restore_norm_statistics(network, statistics)
+                state["step"] += 1
+                continue
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             set_cosine_learning_rate(optimizer, config.learning_rate, state["step"], total_steps,
@@ -137,7 +158,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "minutes": (time.monotonic() - started) / 60}
         if setup.is_main:
             model = network.module if setup.enabled else network
-            record.update(validate(model, validation, device, config.spacing_xyz, config.context))
+            record.update(validate(model, validation, device, config.spacing_xyz, config.context, config.normalization))
             score = record["selection_score"] = selection_score(record, config.select_on)
             state["history"].append(record)
             if score > state["best_score"]:
@@ -157,13 +178,13 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
 
 
 def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT_SPACING_XYZ,
-             context: int | None = None) -> dict:
+             context: int | None = None, normalization: str = "zscore") -> dict:
     """Mean Dice per class over validation volumes, in model space (quick; the benchmark uses input grids)."""
     if not volumes:
         return {}
     from ..inference import Segmenter
 
-    segmenter = Segmenter(network, spacing_xyz, device, context=context)
+    segmenter = Segmenter(network, spacing_xyz, device, context=context, normalization=normalization)
     scores: dict[str, list[float]] = {}
     for volume in volumes:
         predicted = segmenter.probabilities(volume.image).argmax(axis=0)
@@ -179,10 +200,26 @@ def validate(network, volumes: list[PreparedVolume], device, spacing_xyz=DEFAULT
 
 def selection_score(record: dict, select_on: str | None) -> float:
     """What best.pt maximises: liver Dice on the chosen source when it was validated, else on all validation series,
-    else minus the training loss."""
+    else minus the training loss. "last": the epoch itself, so best.pt is always the last epoch (cross-validation:
+    nothing is chosen on the subjects being scored)."""
+    if select_on == LAST_EPOCH:
+        return float(record["epoch"])
     if select_on and f"val_dice_liver@{select_on}" in record:
         return record[f"val_dice_liver@{select_on}"]
     return record.get("val_dice_liver", -record["loss"])
+
+
+def _norm_statistics(network) -> list:
+    """Copies of the batch-norm running statistics (small: two vectors a layer)."""
+    return [(buffer, buffer.detach().clone()) for name, buffer in network.named_buffers() if "running_" in name]
+
+
+def _restore_norm_statistics(network, statistics) -> None:
+    import torch
+
+    with torch.no_grad():
+        for buffer, saved in statistics:
+            buffer.copy_(saved)
 
 
 def _sampling_probabilities(volumes, weights: dict) -> np.ndarray:

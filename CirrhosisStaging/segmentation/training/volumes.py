@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
 from ...io import read_image, read_mask, validate_image
+from ...io.atomic import atomic_path
 from ...preprocessing import body_mask, prepare
 from .sources import TrainingItem
 
@@ -23,13 +25,35 @@ class PreparedVolume:
     original_label: sitk.Image | None = None
 
 
-def prepare_volume(item: TrainingItem, spacing_xyz, num_classes: int, keep_original: bool = False) -> PreparedVolume:
+def prepare_volume(item: TrainingItem, spacing_xyz, num_classes: int, keep_original: bool = False,
+                   normalization: str = "zscore") -> PreparedVolume:
     image = validate_image(read_image(item.image), item.image)
     label = read_mask(item.label)
-    space = prepare(image, spacing_xyz)
+    space = prepare(image, spacing_xyz, normalization=normalization)
     label_model = space.to_model(sitk.Cast(label, sitk.sitkUInt8), "nearest")
     labelled = np.zeros(num_classes, bool)
     labelled[list(item.labelled)] = True
     return PreparedVolume(item, space.array, sitk.GetArrayFromImage(label_model).astype(np.uint8),
                           body_mask(space.image).astype(np.uint8), labelled,
                           image if keep_original else None, label if keep_original else None)
+
+
+def cached_volume(item: TrainingItem, spacing_xyz, num_classes: int, normalization: str = "zscore",
+                  cache: Path | None = None) -> PreparedVolume:
+    """prepare_volume, kept in `cache` as <item>-<spacing>-<normalization>.npz: folds of a cross-validation (and
+    a GPU machine without the raw scans) read the prepared arrays instead of preparing every scan again."""
+    if cache is None:
+        return prepare_volume(item, spacing_xyz, num_classes, normalization=normalization)
+    spacing = "x".join(f"{float(value):g}" for value in spacing_xyz)
+    path = Path(cache) / f"{item.name}-{spacing}-{normalization}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as arrays:
+            return PreparedVolume(item, arrays["image"].astype(np.float32), arrays["label"], arrays["body"],
+                                  arrays["labelled"])
+    volume = prepare_volume(item, spacing_xyz, num_classes, normalization=normalization)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as temporary:
+        with open(temporary, "wb") as stream:   # a file object: np.savez would append ".npz" to the name
+            np.savez_compressed(stream, image=volume.image.astype(np.float16), label=volume.label, body=volume.body,
+                                labelled=volume.labelled)
+    return volume

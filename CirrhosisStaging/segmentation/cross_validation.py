@@ -1,0 +1,75 @@
+"""Cross-validation runs: which fold network may score which subject, and that network as a Segmenter.
+
+A fold run is a `train-seg --folds K --fold I` folder (config.json, split.json, best.pt = its last epoch). A subject
+is scored only by the runs that held it out (several when a fold was trained more than once: their ensemble); a run
+that trained on the subject is never used for it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+
+
+@dataclass(frozen=True)
+class FoldRun:
+    path: Path
+    held_out: frozenset    # item groups (e.g. "chaos-19") the run never trained on
+    trained: frozenset     # item names it trained on
+
+    @property
+    def weights(self) -> Path:
+        return self.path / "best.pt"
+
+    @property
+    def config(self) -> dict:
+        return json.loads((self.path / "config.json").read_text())
+
+
+def load_fold_runs(paths) -> list[FoldRun]:
+    """Fold run folders, checked: their held-out subjects are disjoint and none trained on a held-out subject."""
+    runs = []
+    for path in map(Path, paths):
+        for required in ("config.json", "split.json", "best.pt"):
+            if not (path / required).is_file():
+                raise InputError(path, f"not a finished fold run: {required} is missing")
+        split = json.loads((path / "split.json").read_text())
+        runs.append(FoldRun(path, frozenset(split["validation"]), frozenset(split["train"])))
+    for index, run in enumerate(runs):
+        leaked = run.held_out & run.trained
+        if leaked:
+            raise InputError(run.path, f"trained on the subjects it holds out: {', '.join(sorted(leaked))}")
+        for other in runs[index + 1:]:
+            shared = run.held_out & other.held_out
+            # The same fold trained twice (another seed) holds out the same subjects: fine. A partial overlap means
+            # the runs were split differently, and a subject could be scored by a network that trained on it.
+            if shared and run.held_out != other.held_out:
+                raise InputError(other.path, f"holds out {', '.join(sorted(shared))} like {run.path} but not the "
+                                             f"same subjects: the runs come from different fold splits")
+    return runs
+
+
+def runs_for(group: str, runs: list[FoldRun]) -> list[FoldRun]:
+    """The runs that held `group` out (empty: none did, so no honest score exists for it)."""
+    return [run for run in runs if group in run.held_out]
+
+
+def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
+    """The runs' networks (last epochs) as one Segmenter: a single network, or their ensemble."""
+    import torch
+
+    from .inference import NetworkMember, Segmenter
+    from .network import build_network, input_normalization
+    from .slices import context_slices
+
+    members = []
+    for run in runs:
+        config = run.config
+        network = build_network(config["architecture"])
+        network.load_state_dict(torch.load(run.weights, map_location="cpu", weights_only=True))
+        members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
+                                     input_normalization(config["architecture"])))
+    return Segmenter.ensemble(members, device)

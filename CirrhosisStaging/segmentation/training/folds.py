@@ -1,0 +1,24 @@
+"""Cross-validation folds over CHAOS subjects: every subject scored by a network that never trained on it."""
+
+from __future__ import annotations
+
+from ...data import kfold_patients
+from ...errors import InputError
+
+
+def held_out_fold(groups, folds: int | None, fold: int | None, seed: int, source=None) -> list[str]:
+    """The subject groups fold `fold` of `folds` holds out (kfold_patients: sizes differ by at most one)."""
+    unique = sorted(set(groups))
+    if folds is None or fold is None:
+        raise InputError(source, "cross-validation needs both --folds K and --fold I")
+    if not 2 <= folds <= len(unique):
+        raise InputError(source, f"--folds {folds}: must be between 2 and the number of subjects ({len(unique)})")
+    if not 0 <= fold < folds:
+        raise InputError(source, f"--fold {fold}: must be between 0 and {folds - 1}")
+    return kfold_patients(unique, folds, seed)[fold]
+
+
+def fold_of(group: str, groups, folds: int, seed: int) -> int:
+    """Which fold holds `group` out."""
+    return next(index for index, members in enumerate(kfold_patients(sorted(set(groups)), folds, seed))
+                if group in members)

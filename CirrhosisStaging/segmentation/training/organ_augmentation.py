@@ -1,0 +1,123 @@
+"""Organ-aware intensity augmentation: the appearances that broke the 1.x networks on real scans.
+
+- RandOrganContrastd: the liver (and spleen) darkened or brightened on their own, with the brightest voxels inside
+  (vessels) kept: iron overload makes a cirrhotic liver dark on T2 with bright vessels, and a network that only saw
+  medium-grey livers labels half of such a liver.
+- RandFluidStructured: a bright (or, on T1, dark) fluid-filled structure drawn in the background beside the liver: a
+  full stomach or bowel loop. A network that learnt "the big homogeneous organ on this side is the liver" labels a
+  600 mL stomach as liver; here the structure is painted over background voxels only, so every label stays true.
+
+Both run on the cropped patch before the shape and global intensity transforms (augmentation.build_augmentation),
+and need the organ labels of every channel: key "organs" ((C, ...) like "image"; a 2.5D sample's neighbouring
+slices have their own labels), or "label" when there is one channel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from monai.transforms import MapTransform, RandomizableTransform
+
+from ..labels import LIVER, SPLEEN
+
+VESSEL_PERCENTILE = 90.0   # inside an organ, voxels above this stay as they are (vessels)
+
+
+def organ_channels(data: dict) -> np.ndarray:
+    """(C, ...) organ labels aligned with data["image"]."""
+    organs = data.get("organs", data["label"])
+    return np.asarray(organs)
+
+
+class RandOrganContrastd(RandomizableTransform, MapTransform):
+    """Scale one organ's intensities about the body's dark end by a random factor (log-uniform in `factors`),
+    blending back to the original for the voxels above the organ's VESSEL_PERCENTILE."""
+
+    def __init__(self, keys, prob: float, factors=(0.3, 1.4), organs=(LIVER, SPLEEN)):
+        MapTransform.__init__(self, keys)
+        RandomizableTransform.__init__(self, prob)
+        self.factors, self.organs = factors, organs
+
+    def __call__(self, data):
+        self.randomize(None)
+        if not self._do_transform:
+            return data
+        data = dict(data)
+        organs = organ_channels(data)
+        body = np.asarray(data["body"]) > 0
+        for key in self.key_iterator(data):
+            image = np.asarray(data[key], dtype=np.float32).copy()
+            floor = float(np.percentile(image[body], 1.0)) if body.any() else float(image.min())
+            for organ in self.organs:
+                inside = organs == organ
+                # Each organ on its own coin: the liver darkens while the spleen stays, or both change.
+                if inside.sum() < 20 or self.R.random() < 0.35:
+                    continue
+                factor = float(np.exp(self.R.uniform(*np.log(self.factors))))
+                values = image[inside]
+                vessels = float(np.percentile(values, VESSEL_PERCENTILE))
+                spread = max(float(values.std()), 1e-3)
+                keep = 1.0 / (1.0 + np.exp(-(values - vessels) / (0.25 * spread)))   # soft: no edge at the threshold
+                image[inside] = keep * values + (1.0 - keep) * (floor + (values - floor) * factor)
+            data[key] = image
+        return data
+
+
+class RandFluidStructured(RandomizableTransform, MapTransform):
+    """Paint 1-2 fluid-filled ellipsoids (in-plane semi-axes `radius_mm`) into the background near the liver."""
+
+    def __init__(self, keys, prob: float, voxel_mm, radius_mm=(15.0, 55.0), dark_share: float = 0.3):
+        MapTransform.__init__(self, keys)
+        RandomizableTransform.__init__(self, prob)
+        self.voxel_mm = tuple(float(v) for v in voxel_mm)   # spatial axes of the patch, first to last
+        self.radius_mm, self.dark_share = radius_mm, dark_share
+
+    def __call__(self, data):
+        self.randomize(None)
+        if not self._do_transform:
+            return data
+        data = dict(data)
+        organs = organ_channels(data)
+        body = np.asarray(data["body"]) > 0
+        free = body & (organs == 0)
+        if free.sum() < 50:
+            return data
+        for key in self.key_iterator(data):
+            image = np.asarray(data[key], dtype=np.float32).copy()
+            values = image[body]
+            for _ in range(int(self.R.randint(1, 3))):
+                shape = self._ellipsoid(free, organs == LIVER)
+                if shape is None:
+                    continue
+                dark = self.R.random() < self.dark_share
+                level = (float(np.percentile(values, 2.0)) if dark
+                         else float(np.percentile(values, 99.0)) * float(self.R.uniform(0.9, 1.3)))
+                texture = self.R.normal(0.0, 0.04 * (abs(level) + 1e-3), size=int(shape.sum()))
+                image[shape] = level + texture
+            data[key] = image
+        return data
+
+    def _ellipsoid(self, free: np.ndarray, liver: np.ndarray) -> np.ndarray | None:
+        """Boolean mask (over the channels too) of one ellipsoid centred on a free voxel, near the liver when the
+        patch shows it, limited to free voxels."""
+        spatial = free.shape[1:]
+        candidates = np.argwhere(free[free.shape[0] // 2])
+        liver_points = np.argwhere(liver[liver.shape[0] // 2])
+        if len(liver_points):
+            # Prefer free voxels within ~60 mm of the liver: where stomach and bowel lie against it.
+            nearest = np.array([np.min(np.sum(((liver_points[:: max(1, len(liver_points) // 200)] - point)
+                                                * self.voxel_mm[-len(spatial):]) ** 2, axis=1))
+                                for point in candidates[:: max(1, len(candidates) // 400)]])
+            close = candidates[:: max(1, len(candidates) // 400)][nearest < 60.0 ** 2]
+            candidates = close if len(close) else candidates
+        if not len(candidates):
+            return None
+        centre = candidates[int(self.R.randint(len(candidates)))]
+        radii = np.array([self.R.uniform(*self.radius_mm) / mm for mm in self.voxel_mm[-len(spatial):]])
+        grids = np.ogrid[tuple(slice(0, n) for n in spatial)]
+        channels = []
+        for channel in range(free.shape[0]):
+            # 2.5D neighbours are other slices: the same structure, a little smaller or larger there.
+            scale = 1.0 if channel == free.shape[0] // 2 else float(self.R.uniform(0.75, 1.05))
+            distance = sum(((grid - c) / (r * scale)) ** 2 for grid, c, r in zip(grids, centre, radii))
+            channels.append(distance <= 1.0)
+        return np.stack(channels) & free

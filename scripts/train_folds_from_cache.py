@@ -1,0 +1,151 @@
+"""Train the K cross-validation folds of a segmentation recipe from a prepared-volume cache, folds in parallel.
+
+For a GPU machine that has neither the raw scans nor SimpleITK: `train-seg --volume-cache DIR` (run once anywhere
+with the scans) leaves one .npz per training series; this script rebuilds the training items from those names and
+runs the same trainer as `train-seg --folds K --fold I` (same items, same fold split, last epoch kept), one process
+per fold. On a machine with the scans, run `train-seg --folds K --fold I` K times instead: the result is the same.
+
+    python scripts/train_folds_from_cache.py --cache runs/vcache --out runs/cv --folds 5 --parallel 5 \
+        --minutes 6 --workers 3 --organ-augmentation --normalization robust --weight chaos=4
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cache", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--fold", type=int, help="train this fold only (the parallel driver sets it)")
+    parser.add_argument("--parallel", type=int, default=1, help="folds trained at the same time")
+    parser.add_argument("--deadline-minutes", type=float, help="end every fold process after this long")
+    parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--spacing", default="1.5,1.5,0")
+    parser.add_argument("--context-slices", type=int, default=1)
+    parser.add_argument("--minutes", type=float, default=6.0)
+    parser.add_argument("--epochs", type=int, default=10000)
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--weight", action="append", default=[])
+    parser.add_argument("--shape-augmentation", default="deform")
+    parser.add_argument("--organ-augmentation", action="store_true")
+    parser.add_argument("--normalization", default="zscore")
+    parser.add_argument("--device", default="auto")
+    args, _ = parser.parse_known_args()
+    if args.fold is not None:
+        return train_fold(args)
+    return run_folds(args)
+
+
+def run_folds(args) -> int:
+    """Start the folds, at most --parallel at once; end them all at the deadline (their last epoch is saved)."""
+    pending, running = list(range(args.folds)), []
+    deadline = time.monotonic() + 60 * args.deadline_minutes if args.deadline_minutes else None
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    while pending or running:
+        while pending and len(running) < args.parallel:
+            fold = pending.pop(0)
+            log = open(Path(args.out) / f"fold{fold}.log", "w")
+            command = [sys.executable, __file__, *sys.argv[1:], "--fold", str(fold)]
+            running.append((fold, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env), log))
+        time.sleep(2)
+        for entry in list(running):
+            if entry[1].poll() is not None:
+                print(f"fold {entry[0]} ended with {entry[1].returncode}", flush=True)
+                entry[2].close()
+                running.remove(entry)
+        if deadline is not None and time.monotonic() > deadline:
+            for fold, process, log in running:
+                print(f"fold {fold} stopped at the deadline", flush=True)
+                process.kill()
+                log.close()
+            return 1
+    return 0
+
+
+def train_fold(args) -> int:
+    _allow_missing_simpleitk()
+    from CirrhosisStaging.segmentation.labels import NUM_CLASSES
+    from CirrhosisStaging.segmentation.training.folds import held_out_fold
+    from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
+    from CirrhosisStaging.segmentation.training.trainer import LAST_EPOCH, TrainingConfig, train_segmentation
+
+    spacing = tuple(float(v) for v in args.spacing.split(","))
+    suffix = f"-{'x'.join(f'{v:g}' for v in spacing)}-{args.normalization}.npz"
+    items = []
+    for path in sorted(Path(args.cache).glob(f"*{suffix}")):
+        name = path.name.removesuffix(suffix)
+        # chaos-<id> (one series per subject) or <release>-<patient>-<sequence>
+        group = name if name.startswith("chaos-") else name.rsplit("-", 1)[0]
+        source = "chaos" if name.startswith("chaos-") else group.rsplit("-", 1)[0]
+        items.append(TrainingItem(name, path, path, ALL_CLASSES, group, source))
+    chaos_groups = [item.group for item in items if item.source == "chaos"]
+    held_out = set(held_out_fold(chaos_groups, args.folds, args.fold, args.split_seed, args.cache))
+    train = [item for item in items if item.group not in held_out]
+    validation = [item for item in items if item.group in held_out]
+    out = Path(args.out) / f"fold{args.fold}"
+    out.mkdir(parents=True, exist_ok=True)
+    import json
+
+    (out / "split.json").write_text(json.dumps({"train": [i.name for i in train],
+                                                "validation": [i.name for i in validation],
+                                                "folds": args.folds, "fold": args.fold,
+                                                "split_seed": args.split_seed}, indent=2))
+    weights = {}
+    for pair in args.weight:
+        prefix, _, value = pair.partition("=")
+        weights[prefix] = float(value)
+    config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
+                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                            device=args.device, max_minutes=args.minutes, source_weights=weights,
+                            workers=args.workers, select_on=LAST_EPOCH, shape_augmentation=args.shape_augmentation,
+                            context_slices=args.context_slices, organ_augmentation=args.organ_augmentation,
+                            normalization=args.normalization, volume_cache=Path(args.cache))
+    train_segmentation(config, train, validation, progress=True)
+    return 0
+
+
+def _allow_missing_simpleitk() -> None:
+    """Training from cached arrays never calls SimpleITK, but the engine's modules import it at the top: on a
+    machine without it, give them an empty stand-in that fails loudly if anything is really called."""
+    try:
+        import SimpleITK  # noqa: F401
+        if not os.environ.get("CIRRHOSIS_FAKE_MISSING_SITK"):
+            return
+    except ImportError:
+        pass
+
+    class _Missing(types.ModuleType):
+        def __getattr__(self, name):
+            if name.startswith("__"):
+                raise AttributeError(name)
+            return _Unavailable(name)
+
+    class _Unavailable:
+        def __init__(self, name):
+            self.name = name
+
+        def __call__(self, *args, **kwargs):
+            raise RuntimeError(f"SimpleITK.{self.name} called, but SimpleITK is not installed here")
+
+    sys.modules["SimpleITK"] = _Missing("SimpleITK")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
