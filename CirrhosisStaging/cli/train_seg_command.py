@@ -9,6 +9,7 @@ from ..data import patient_split
 from ..errors import InputError
 from ..segmentation.training import SHAPE_AUGMENTATIONS
 from ..training.distributed import is_main_process
+from ..training.run_folder import check_start_weights, run_folder
 
 
 def register(subparsers) -> None:
@@ -62,7 +63,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..segmentation.training.sources import chaos_items, cirrmri_items
-    from ..segmentation.training.trainer import TrainingConfig, train_segmentation
 
     if args.context_slices < 0:
         raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
@@ -79,16 +79,9 @@ def run(args) -> int:
         validation += cirrmri_items(root, ("valid",))
     if not train:
         raise InputError(args.out, "no training data: give --chaos and/or --cirrmri with labelled volumes")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
-    config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
-                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
-                            init_weights=Path(args.init_weights) if args.init_weights else None,
-                            workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None),
-                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices)
-    train_segmentation(config, train, validation, resume=not args.no_resume)
+    check_start_weights(Path(args.out), args.init_weights, resume=not args.no_resume)
+    with run_folder(Path(args.out)) as out:
+        _train(args, out, spacing, train, validation)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)
     print(f"best weights: {out / 'best.pt'}")
@@ -99,6 +92,19 @@ def run(args) -> int:
         weights = publish_segmentation(out, name, version or "1.0.0", training_data=_describe(train))
         print(f"published {weights}")
     return 0
+
+
+def _train(args, out: Path, spacing, train, validation) -> None:
+    from ..segmentation.training.trainer import TrainingConfig, train_segmentation
+
+    (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
+    config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
+                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
+                            init_weights=Path(args.init_weights) if args.init_weights else None,
+                            workers=max(args.workers, 0), select_on=args.select_on or ("chaos" if args.chaos else None),
+                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices)
+    train_segmentation(config, train, validation, resume=not args.no_resume)
 
 
 def _describe(items) -> str:
