@@ -33,6 +33,10 @@ def run(args) -> int:
     from ..devices import select_device
     from ..evaluation.staging_evaluation import evaluate_staging
 
+    if args.json:
+        from ..io.output_checks import check_output_file
+
+        check_output_file(args.json, overwrite=True)   # before minutes of evaluating, not after
     device = select_device(args.device)
     network, name = _network(args, device)
     result = evaluate_staging(network, args.data, args.split, device, baseline=not args.no_baseline,
