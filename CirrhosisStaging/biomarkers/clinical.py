@@ -23,8 +23,21 @@ FIB4_HIGH_ABOVE = 3.25
 APRI_CIRRHOSIS_ABOVE = 1.0
 
 
+# Widest values a living patient can have (upper ends well past published extremes: AST/ALT in acute
+# liver failure reach about 10000 U/L, platelets in thrombocythaemia about 2000 x 10^9/L). Outside them
+# the number is a typo or a unit mix-up, and FIB-4/APRI would be nonsense or overflow.
+PHYSIOLOGICAL_RANGES = {   # field: (lowest, highest, unit, command-line option)
+    "age_years": (0.1, 120.0, "years", "--age"),
+    "ast_u_l": (1.0, 20000.0, "U/L", "--ast"),
+    "alt_u_l": (1.0, 20000.0, "U/L", "--alt"),
+    "platelets_10e9_l": (1.0, 3000.0, "x 10^9/L", "--platelets"),
+    "ast_upper_limit_u_l": (10.0, 200.0, "U/L", None),
+}
+
+
 def _positive(name: str, value) -> float:
-    """The value as a float, or InputError naming the field (bool, text, NaN, <= 0 are refused)."""
+    """The value as a float, or InputError naming the field (bool, text, NaN, <= 0, outside the physiological
+    range are refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(None, f"{name} must be a number, got {value!r}")
     value = float(value)
@@ -32,6 +45,11 @@ def _positive(name: str, value) -> float:
         raise InputError(None, f"{name} must be a finite number, got {value!r}")
     if value <= 0:
         raise InputError(None, f"{name} must be greater than zero, got {value:g}")
+    low, high, unit, option = PHYSIOLOGICAL_RANGES[name]
+    if not low <= value <= high:
+        label = f"{name} ({option})" if option else name
+        raise InputError(None, f"{label} {value:g} {unit} is outside the physiological range {low:g} to {high:g} "
+                               f"{unit}; check the value and its unit")
     return value
 
 

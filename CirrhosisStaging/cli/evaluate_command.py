@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import InputError
 from ..staging.stages import STAGES
 
 
@@ -32,6 +33,10 @@ def run(args) -> int:
     from ..devices import select_device
     from ..evaluation.staging_evaluation import evaluate_staging
 
+    if args.json:
+        from ..io.output_checks import check_output_file
+
+        check_output_file(args.json, overwrite=True)   # before minutes of evaluating, not after
     device = select_device(args.device)
     network, name = _network(args, device)
     result = evaluate_staging(network, args.data, args.split, device, baseline=not args.no_baseline,
@@ -48,18 +53,35 @@ def run(args) -> int:
 
 def _network(args, device):
     if args.run:
-        import torch
-
+        from ..models.torch_files import load_state_into, load_torch_file
         from ..staging.network import build_staging_network
 
-        config = json.loads((Path(args.run) / "config.json").read_text())
-        network = build_staging_network(config["architecture"])
-        network.load_state_dict(torch.load(Path(args.run) / "best.pt", map_location="cpu", weights_only=True))
+        config = _run_config(Path(args.run))
+        weights = Path(args.run) / "best.pt"
+        state = load_torch_file(weights)   # before building: a refused file costs nothing
+        try:
+            network = build_staging_network(config["architecture"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputError(Path(args.run) / "config.json", f"has no usable staging architecture ({error})") from None
+        load_state_into(network, state, weights)
         return network.to(device), f"run {args.run}"
     from ..staging.inference import load_stager
 
     stager = load_stager(str(device), args.model)
     return stager.network, stager.entry.key
+
+
+def _run_config(run: Path) -> dict:
+    path = run / "config.json"
+    if not path.is_file():
+        raise InputError(run, "is not a training run folder (no config.json)")
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(path, f"cannot be read as JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise InputError(path, "is not a training configuration (expected a JSON object)")
+    return config
 
 
 def _print(result: dict) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..errors import InputError
+from ..io.output_checks import check_output_folder
 
 
 def register(subparsers) -> None:
@@ -37,8 +36,7 @@ def run(args) -> int:
         raise InputError(args.out, "--size-scale must be between 0.1 and 4")
     if not 0 <= args.liver_tail_fraction <= 1:
         raise InputError(args.out, "--liver-tail-fraction must be between 0 and 1")
-    if Path(args.out).exists() and not args.overwrite:
-        raise InputError(args.out, "already exists; pass --overwrite to replace it")
+    check_output_folder(args.out, args.overwrite, min_free_bytes=0)
     from ..phantom import write_release
 
     root = write_release(args.out, cases=args.cases, seed=args.seed, healthy=args.healthy,

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import read_image, validate_image, write_image
 from ..io.mask_stats import label_volumes_ml
+from ..io.output_checks import check_output_file
 
 
 def register(subparsers) -> None:
@@ -33,8 +34,7 @@ def run(args) -> int:
         raise InputError(args.seg_nrrd, "a 3D Slicer segmentation file name must end in .seg.nrrd")
     outputs = [Path(p) for p in (args.out, args.seg_nrrd) if p]
     for output in outputs:
-        if output.exists() and not args.overwrite:
-            raise InputError(output, "already exists (it may hold edits); pass --overwrite to replace it")
+        check_output_file(output, args.overwrite)
     image = validate_image(read_image(args.image), args.image)
 
     from ..export import write_seg_nrrd

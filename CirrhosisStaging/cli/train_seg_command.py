@@ -9,6 +9,7 @@ from ..data import patient_split
 from ..errors import InputError
 from ..segmentation.training import SHAPE_AUGMENTATIONS
 from ..training.distributed import is_main_process
+from ..training.run_folder import check_start_weights, run_folder
 
 
 def register(subparsers) -> None:
@@ -76,7 +77,6 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..segmentation.training.sources import chaos_items, cirrmri_items
     from ..segmentation.training.folds import held_out_fold
-    from ..segmentation.training.trainer import LAST_EPOCH, TrainingConfig, train_segmentation
 
     if args.context_slices < 0:
         raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
@@ -97,19 +97,9 @@ def run(args) -> int:
         validation += cirrmri_items(root, ("valid",))
     if not train:
         raise InputError(args.out, "no training data: give --chaos and/or --cirrmri with labelled volumes")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "split.json").write_text(json.dumps({"train": [i.name for i in train], "validation": [i.name for i in validation]}, indent=2))
-    select_on = LAST_EPOCH if args.folds is not None else args.select_on or ("chaos" if args.chaos else None)
-    config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
-                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
-                            init_weights=Path(args.init_weights) if args.init_weights else None,
-                            workers=max(args.workers, 0), select_on=select_on,
-                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices,
-                            organ_augmentation=args.organ_augmentation, normalization=args.normalization,
-                            volume_cache=Path(args.volume_cache) if args.volume_cache else None)
-    train_segmentation(config, train, validation, resume=not args.no_resume)
+    check_start_weights(Path(args.out), args.init_weights, resume=not args.no_resume)
+    with run_folder(Path(args.out)) as out:
+        _train(args, out, spacing, train, validation)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone reports and publishes (it wrote the checkpoints and history)
     print(f"best weights: {out / 'best.pt'}")
@@ -120,6 +110,26 @@ def run(args) -> int:
         weights = publish_segmentation(out, name, version or "1.0.0", training_data=_describe(train))
         print(f"published {weights}")
     return 0
+
+
+def _train(args, out: Path, spacing, train, validation) -> None:
+    from ..segmentation.training.trainer import LAST_EPOCH, TrainingConfig, train_segmentation
+
+    split = {"train": [i.name for i in train], "validation": [i.name for i in validation]}
+    if args.folds is not None:
+        split.update(folds=args.folds, fold=args.fold, split_seed=args.seed if args.split_seed is None else args.split_seed)
+    (out / "split.json").write_text(json.dumps(split, indent=2))
+    # Cross-validation keeps the last epoch: nothing is chosen on the subjects the fold scores.
+    select_on = LAST_EPOCH if args.folds is not None else args.select_on or ("chaos" if args.chaos else None)
+    config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
+                            batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                            device=args.device, max_minutes=args.minutes, source_weights=_weights(args.weight),
+                            init_weights=Path(args.init_weights) if args.init_weights else None,
+                            workers=max(args.workers, 0), select_on=select_on,
+                            shape_augmentation=args.shape_augmentation, context_slices=args.context_slices,
+                            organ_augmentation=args.organ_augmentation, normalization=args.normalization,
+                            volume_cache=Path(args.volume_cache) if args.volume_cache else None)
+    train_segmentation(config, train, validation, resume=not args.no_resume)
 
 
 def _describe(items) -> str:

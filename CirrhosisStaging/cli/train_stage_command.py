@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..training.distributed import is_main_process
+from ..training.run_folder import check_start_weights, run_folder
 
 
 def register(subparsers) -> None:
@@ -42,11 +43,13 @@ def run(args) -> int:
     if not train_cases:
         raise InputError(args.data, "no staged patients with masks in the train split")
     out = Path(args.out)
+    check_start_weights(out, args.init_weights, resume=not args.no_resume)
     config = StagingTrainingConfig(out_dir=out, epochs=args.epochs, batch_size=args.batch_size,
                                    learning_rate=args.learning_rate, seed=args.seed, device=args.device,
                                    max_minutes=args.minutes,
                                    init_weights=Path(args.init_weights) if args.init_weights else None)
-    history = train_staging(config, train_cases, val_cases, resume=not args.no_resume)
+    with run_folder(out):
+        history = train_staging(config, train_cases, val_cases, resume=not args.no_resume)
     if not is_main_process():
         return 0   # under torchrun, rank 0 alone writes the history and publishes (its history is the whole one)
     (out / "history.json").write_text(json.dumps(history, indent=2))

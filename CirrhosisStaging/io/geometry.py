@@ -64,6 +64,24 @@ class Grid:
         return float(np.prod(self.spacing)) / 1000.0
 
 
+# Float32 headers carry about 7 digits; a real shear is far above this.
+ORTHOGONALITY_TOLERANCE = 1e-3
+
+
+def is_orthonormal(direction, tolerance: float = ORTHOGONALITY_TOLERANCE) -> bool:
+    """True if the square direction matrix (row-major, any dimension) has unit, mutually orthogonal axes.
+
+    Sheared grids are refused rather than approximated: a mask must sit on exactly its image's grid, and ITK
+    and NIfTI writers each turn a shear into a different orthogonal one.
+    """
+    values = np.asarray(direction, dtype=float)
+    n = int(round(np.sqrt(values.size)))
+    if n * n != values.size or not np.all(np.isfinite(values)):
+        return False
+    matrix = values.reshape(n, n)
+    return bool(np.abs(matrix.T @ matrix - np.eye(n)).max() <= tolerance)
+
+
 def _fmt(values) -> str:
     return "(" + ", ".join(f"{v:g}" for v in values) + ")"
 

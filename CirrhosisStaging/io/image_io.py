@@ -13,6 +13,8 @@ import SimpleITK as sitk
 
 from ..errors import InputError
 from .atomic import atomic_path
+from .image_header import check_image_header
+from .itk_errors import itk_reason
 from .nifti_integrity import check_nifti_integrity, is_nifti
 
 IMAGE_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
@@ -28,11 +30,14 @@ def read_image(path: str | os.PathLike, series_uid: str | None = None) -> sitk.I
     if path.stat().st_size == 0:
         raise InputError(path, "file is empty")
     if is_nifti(path):
-        check_nifti_integrity(path)
+        check_nifti_integrity(path)   # first: ITK's own header reading already prints for some of what it refuses
+    check_image_header(path)
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as error:
-        raise InputError(path, f"cannot be read as an image (truncated or corrupt file?): {_itk_reason(error)}") from None
+        raise InputError(path, f"cannot be read as an image (truncated or corrupt file?): {itk_reason(error)}") from None
+    except MemoryError:
+        raise InputError(path, "does not fit in memory; nothing was written") from None
 
 
 def read_mask(path: str | os.PathLike) -> sitk.Image:
@@ -46,9 +51,11 @@ def read_mask(path: str | os.PathLike) -> sitk.Image:
 def write_image(image: sitk.Image, path: str | os.PathLike, compress: bool = True) -> Path:
     """Write atomically: a reader never sees a half-written file, and a failure leaves no file behind."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as temporary:
-        sitk.WriteImage(image, str(temporary), useCompression=compress)
+        try:
+            sitk.WriteImage(image, str(temporary), useCompression=compress)
+        except RuntimeError as error:   # ITK's way of saying disk full, read-only or unknown format
+            raise OSError(itk_reason(error)) from None
     return path
 
 
@@ -74,18 +81,10 @@ def _read_dicom_folder(folder: Path, series_uid: str | None) -> sitk.Image:
     else:
         # A folder often mixes a localiser with the real series: the largest series is the volume.
         files = max(series.values(), key=len)
+    check_image_header(folder, file_name=files[0], slices=len(files))
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(files)
     try:
         return reader.Execute()
     except RuntimeError as error:
-        raise InputError(folder, f"DICOM series cannot be read: {_itk_reason(error)}") from None
-
-
-def _itk_reason(error: RuntimeError) -> str:
-    """ITK errors span many lines with source locations; keep the last meaningful line."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    for line in reversed(lines):
-        if not line.startswith(("itk::", "Location:", "File:", "Line:")):
-            return line.removeprefix("Description:").strip()[:200]
-    return "unknown ITK error"
+        raise InputError(folder, f"DICOM series cannot be read: {itk_reason(error)}") from None

@@ -13,6 +13,10 @@ from .geometry import Grid
 # A liver is 15-20 cm across; a field of view smaller than this in any direction cannot hold one.
 MIN_EXTENT_MM = 80.0
 MIN_VOXELS_PER_AXIS = 8
+# 64-bit integers above this lose their differences in the float32 working copy (a varied image turns constant).
+MAX_INTEGER_VALUE = 2**31
+_WIDE = {sitk.sitkInt64, sitk.sitkUInt64, sitk.sitkFloat64}
+_COMPLEX = {sitk.sitkComplexFloat32, sitk.sitkComplexFloat64}
 
 
 def validate_image(image: sitk.Image, path: str | os.PathLike | None) -> sitk.Image:
@@ -38,6 +42,7 @@ def validate_image(image: sitk.Image, path: str | os.PathLike | None) -> sitk.Im
     if min(extent) < MIN_EXTENT_MM:
         raise InputError(path, "field of view {} mm is too small to hold a liver (at least {:g} mm "
                                "along each axis)".format(_triple(extent), MIN_EXTENT_MM))
+    _check_value_range(image, path)
     volume = sitk.Cast(image, sitk.sitkFloat32)
     array = sitk.GetArrayViewFromImage(volume)
     finite = np.isfinite(array)
@@ -47,6 +52,25 @@ def validate_image(image: sitk.Image, path: str | os.PathLike | None) -> sitk.Im
     if float(array.max()) == float(array.min()):
         raise InputError(path, f"is constant (every voxel is {float(array.min()):g}): no image content")
     return volume
+
+
+def _check_value_range(image: sitk.Image, path) -> None:
+    """Values the float32 working copy cannot hold faithfully are refused, not silently rounded or made inf."""
+    if image.GetPixelID() in _COMPLEX:
+        raise InputError(path, "holds complex voxels; an MRI magnitude image is needed")
+    if image.GetPixelID() not in _WIDE:
+        return
+    array = sitk.GetArrayViewFromImage(image)
+    if np.issubdtype(array.dtype, np.floating):
+        finite = np.isfinite(array)
+        if not finite.all():
+            raise InputError(path, f"has {int(array.size - finite.sum())} NaN or infinite voxels")
+        largest, limit = float(np.abs(array).max()), float(np.finfo(np.float32).max)
+    else:   # exact integers: 2**63 + 1 must not look like 2**63
+        largest, limit = max(abs(int(array.min())), abs(int(array.max()))), MAX_INTEGER_VALUE
+    if largest > limit:
+        raise InputError(path, f"has voxel values up to {largest:.3g}, beyond any MRI magnitude (limit {limit:.3g}); "
+                               "rescale the image first")
 
 
 def validate_mask(mask: sitk.Image, image: sitk.Image, mask_path, image_path=None) -> sitk.Image:

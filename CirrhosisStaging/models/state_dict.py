@@ -6,6 +6,7 @@ import os
 
 from ..errors import InputError
 from .manifest import ModelEntry
+from .torch_files import load_torch_file
 from .weights import resolve_weights, verify_weights
 
 
@@ -15,17 +16,9 @@ def load_state_dict(entry: ModelEntry, device="cpu", allow_download: bool = Fals
 
     A checkpoint saved as {"state_dict": ..., "epoch": ...} gives its inner state dict.
     """
-    import pickle
-
-    import torch
-
     path = resolve_weights(entry, allow_download=allow_download, cache_dir=cache_dir)
     verify_weights(entry, path)
-    try:
-        loaded = torch.load(path, map_location=device, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
-        reason = " ".join(str(error).split())[:200]
-        raise InputError(path, f"cannot be loaded as PyTorch weights: {reason}") from None
+    loaded = load_torch_file(path, map_location=device)
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]
     if not isinstance(loaded, dict):

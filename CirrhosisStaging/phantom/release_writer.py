@@ -13,7 +13,6 @@ The whole tree appears at once: it is built in a temporary folder renamed into p
 
 from __future__ import annotations
 
-import csv
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -22,6 +21,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..io.atomic import atomic_directory
+from ..io.csv_safety import SafeDictWriter, SafeWriter
 from ..io.image_io import write_image
 from .cohort import PatientPlan, plan_cohort
 from .generator import make_case
@@ -117,7 +117,7 @@ def _write_metadata(folder: Path, plans: list[PatientPlan]) -> None:
     )
     for name, members, encoding in tables:
         with open(folder / name, "w", newline="", encoding=encoding) as handle:
-            writer = csv.writer(handle)
+            writer = SafeWriter(handle)
             writer.writerow(METADATA_COLUMNS)
             for plan in sorted(members, key=lambda p: int(p.patient_id)):
                 writer.writerow([plan.patient_id, plan.age, plan.gender, plan.stage])
@@ -125,7 +125,7 @@ def _write_metadata(folder: Path, plans: list[PatientPlan]) -> None:
 
 def _write_truth(path: Path, rows: list[dict]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=TRUTH_COLUMNS)
+        writer = SafeDictWriter(handle, fieldnames=TRUTH_COLUMNS)
         writer.writeheader()
         for row in rows:
             writer.writerow({key: _format(row.get(key, "")) for key in TRUTH_COLUMNS})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -10,6 +9,8 @@ from tqdm import tqdm
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
+from ..io.csv_safety import write_safe_csv
+from ..io.output_checks import check_writable_parent
 from .batch_cases import BatchCase
 from .run_case import CasePipeline
 
@@ -19,6 +20,9 @@ SUMMARY_COLUMNS = ("case", "status", "stage", "p_mild", "p_moderate", "p_severe"
 
 def run_batch(cases: list[BatchCase], out_dir, pipeline: CasePipeline, progress: bool = True) -> list[dict]:
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(out_dir, "exists and is a file, not a folder; choose another output folder")
+    check_writable_parent(out_dir / "summary.csv")   # before the first case, not after a night of them
     out_dir.mkdir(parents=True, exist_ok=True)
     failures = _read_failures(out_dir)
     rows = []
@@ -53,11 +57,7 @@ def _row(name: str, status: str, result: dict | None, error: str = "") -> dict:
 
 
 def _write_summary(out_dir: Path, rows: list[dict]) -> None:
-    with atomic_path(out_dir / "summary.csv") as temporary:
-        with open(temporary, "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=SUMMARY_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+    write_safe_csv(out_dir / "summary.csv", rows, SUMMARY_COLUMNS)
 
 
 def _read_failures(out_dir: Path) -> dict:

@@ -27,7 +27,9 @@ def list_batch_cases(source, split: str | None = None, with_masks: bool = False)
     if not source.is_dir():
         raise InputError(source, "not a folder of cases, a CirrMRI600+ release or a .csv list")
     if any((source / name).is_dir() for name in ("Cirrhosis_T1_3D", "Cirrhosis_T2_3D")):
-        return _from_release(source, split, with_masks)
+        cases = _from_release(source, split, with_masks)
+        _refuse_colliding_names(source, [(case.name, f"patient {case.name!r}") for case in cases])
+        return cases
     return _from_folders(source)
 
 
@@ -51,17 +53,19 @@ def _from_csv(path: Path) -> list[BatchCase]:
         raise InputError(path, "case list needs a header with columns case, t1, t2 (t1_mask, t2_mask optional)")
     cases = []
     for number, row in enumerate(rows, start=2):
-        paths = {key: (path.parent / row[key].strip()) if row.get(key, "").strip() else None
+        paths = {key: (path.parent / row[key].strip()) if (row.get(key) or "").strip() else None
                  for key in ("t1", "t2", "t1_mask", "t2_mask")}
         if paths["t1"] is None and paths["t2"] is None:
             raise InputError(path, f"line {number}: case {row['case']!r} has neither t1 nor t2")
-        cases.append(BatchCase(_safe_name(row["case"]), **paths))
+        cases.append(BatchCase(_safe_name(row["case"] or ""), **paths))
+    _refuse_colliding_names(path, [(case.name, f"line {number} (case {row['case']!r})")
+                                   for number, (case, row) in enumerate(zip(cases, rows), start=2)])
     return cases
 
 
 def _from_folders(root: Path) -> list[BatchCase]:
     """Each sub-folder is a case; its volumes are told apart by 't1'/'t2' (and 'mask') in their names."""
-    cases = []
+    cases, names = [], []
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         found = {}
         for file in sorted(folder.iterdir()):
@@ -73,10 +77,25 @@ def _from_folders(root: Path) -> list[BatchCase]:
                 found[f"{sequence}_mask" if "mask" in name else sequence] = file
         if found.get("t1") or found.get("t2"):
             cases.append(BatchCase(_safe_name(folder.name), **found))
+            names.append(folder.name)
     if not cases:
         raise InputError(root, "no cases found: expected sub-folders holding files named with t1/t2, "
                                "a CirrMRI600+ release, or a .csv list")
+    _refuse_colliding_names(root, [(case.name, f"folder {folder!r}") for case, folder in zip(cases, names)])
     return cases
+
+
+def _refuse_colliding_names(source: Path, named: list[tuple[str, str]]) -> None:
+    """Each case gets its own output folder: two cases whose folder names are equal (ignoring case, as macOS and
+    Windows do) would share one, and the second would be listed with the first one's results."""
+    seen: dict[str, str] = {}
+    for name, where in named:
+        key = name.lower()
+        if key in seen:
+            raise InputError(source, f"{seen[key]} and {where} both become case folder {name!r}; give every case "
+                                     "its own id (letters, digits, '.', '_' and '-' are kept, other characters "
+                                     "become '_')")
+        seen[key] = where
 
 
 def _safe_name(name: str) -> str:

@@ -9,11 +9,11 @@ import json
 import time
 from dataclasses import asdict
 from datetime import datetime, timezone
-from pathlib import Path
 
 from .. import __version__
 from ..data.labels import LIVER, SPLEEN
 from ..io import atomic_directory, write_image
+from ..io.output_checks import check_output_folder
 from ..staging.stages import STAGES
 from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
 
@@ -58,10 +58,7 @@ class CasePipeline:
         step("read")
         inputs = read_case_inputs(t1, t2, t1_mask, t2_mask)
         check_outputs_do_not_touch_inputs(out_dir, inputs)
-        if Path(out_dir).exists() and not overwrite:
-            from ..errors import InputError
-
-            raise InputError(out_dir, "output folder already exists; pass --overwrite to replace it")
+        check_output_folder(out_dir, overwrite)   # a file, no permission or a full disk: refused before computing
         timings["read"] = time.perf_counter() - started
 
         labels, sources = {}, {}

@@ -17,6 +17,8 @@ from scipy import ndimage
 def body_mask(image: sitk.Image) -> np.ndarray:
     """Boolean (z, y, x) mask of the body: Otsu foreground, largest component, holes filled per slice."""
     array = sitk.GetArrayFromImage(image).astype(np.float32)
+    # Percentile-clipped first: one extreme voxel (3e38) would squeeze the whole body into one histogram bin.
+    array = np.clip(array, *np.percentile(array, [0.5, 99.5]))
     smoothed = ndimage.uniform_filter(array, size=3)
     threshold = _otsu(smoothed)
     foreground = smoothed > threshold

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..io.atomic import atomic_path
+from ..models.torch_files import load_state_into, load_torch_file
 
 
 def save_checkpoint(path: Path, network, optimizer, scaler, state: dict) -> None:
@@ -19,23 +20,21 @@ def save_checkpoint(path: Path, network, optimizer, scaler, state: dict) -> None
 
 
 def load_checkpoint(path: Path, network, optimizer, scaler) -> dict:
-    import torch
-
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    network.load_state_dict(payload["model"])
-    optimizer.load_state_dict(payload["optimizer"])
-    scaler.load_state_dict(payload["scaler"])
-    return json.loads(payload["state"])
+    payload = load_torch_file(path, what="training checkpoint")
+    try:
+        load_state_into(network, payload["model"], path)
+        optimizer.load_state_dict(payload["optimizer"])
+        scaler.load_state_dict(payload["scaler"])
+        return json.loads(payload["state"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise InputError(path, f"is not a checkpoint of this training run ({type(error).__name__}: "
+                               f"{str(error).splitlines()[0] if str(error) else ''}); move it away to start "
+                               "again, or pass --no-resume") from None
 
 
 def load_initial_weights(path: Path, network) -> None:
     """Start a new run from earlier weights of the same architecture (fine-tuning); refuse any other shape."""
-    import torch
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "model" in state:
-            state = state["model"]   # a run's last.pt works too
-        network.load_state_dict(state)
-    except (OSError, RuntimeError, KeyError, TypeError) as error:
-        raise InputError(path, f"cannot start training from these weights: {str(error).splitlines()[0]}") from None
+    state = load_torch_file(path)
+    if isinstance(state, dict) and "model" in state:
+        state = state["model"]   # a run's last.pt works too
+    load_state_into(network, state, path)

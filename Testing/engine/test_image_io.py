@@ -7,6 +7,7 @@ import pytest
 import SimpleITK as sitk
 from synthetic_volumes import make_volume, organ_mask
 
+from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io import Grid, array_to_image, read_image, write_image
 from CirrhosisStaging.io.atomic import atomic_directory
 from CirrhosisStaging.preprocessing import prepare, resample_to_reference
@@ -70,7 +71,7 @@ def test_resample_to_reference_matches_reference_grid(volume):
 
 def test_failed_write_leaves_no_file(tmp_path, volume):
     target = tmp_path / "out.nii.gz"
-    with pytest.raises(RuntimeError):
+    with pytest.raises(InputError, match="out.unknownformat: cannot be written"):
         write_image(volume, tmp_path / "out.unknownformat")
     assert list(tmp_path.iterdir()) == []
     write_image(volume, target)
@@ -87,7 +88,7 @@ def test_atomic_directory_appears_whole_or_not_at_all(tmp_path):
     with atomic_directory(target) as work:
         (work / "done.txt").write_text("x")
     assert (target / "done.txt").exists()
-    with pytest.raises(FileExistsError):
+    with pytest.raises(InputError, match="already exists"):
         with atomic_directory(target):
             pass
     assert (target / "done.txt").exists()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
+from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io.geometry import Grid
 from CirrhosisStaging.phantom import release_writer, write_release
 from CirrhosisStaging.phantom.cohort import plan_cohort
@@ -140,7 +141,7 @@ def test_release_appears_atomically(tmp_path, monkeypatch):
 
     monkeypatch.setattr(release_writer, "make_case", real_make_case)
     write_release(target, cases=1, seed=1, healthy=0, size_scale=0.25, with_2d=False, progress=False)
-    with pytest.raises(FileExistsError):
+    with pytest.raises(InputError, match="already exists"):
         write_release(target, cases=1, seed=1, healthy=0, size_scale=0.25, with_2d=False, progress=False)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from CirrhosisStaging.evaluation.metrics import confusion_matrix, quadratic_kappa
+from CirrhosisStaging.io.csv_safety import SafeDictWriter
 from CirrhosisStaging.staging.stages import STAGES
 
 
@@ -42,7 +43,7 @@ def append_answer(path, answer: ReaderAnswer) -> None:
     with path.open("a", newline="", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+            writer = SafeDictWriter(handle, fieldnames=COLUMNS)   # reader ids are typed by people
             if handle.tell() == 0:
                 writer.writeheader()
             writer.writerow(asdict(answer))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ...io.atomic import atomic_path
+from ...models.torch_files import load_torch_file
 from ...models import default_manifest_path, sha256_of, write_manifest_entry
 from ..labels import CLASS_NAMES
 
@@ -25,7 +26,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     split = json.loads((run_dir / "split.json").read_text())
     best = max(history, key=lambda r: r.get("selection_score", r.get("val_dice_liver", -1)), default={})
 
-    state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    state = load_torch_file(run_dir / "best.pt")
     weights = manifest_path.parent / f"{name}-{version}.pt"
     with atomic_path(weights) as temporary:
         torch.save({key: value.contiguous() for key, value in state.items()}, temporary)

@@ -8,15 +8,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import InputError
+from ...models.torch_files import load_torch_file
 from ..stages import STAGES
 
 
 def load_matching_weights(network, path: Path) -> list[str]:
     """Copy every tensor of `path` whose name and shape match (e.g. image encoders of an image-only model);
     returns the names copied."""
-    import torch
-
-    source = torch.load(path, map_location="cpu", weights_only=True)
+    source = load_torch_file(path)
+    if not isinstance(source, dict):
+        raise InputError(path, f"holds a {type(source).__name__}, not a state dict of weights")
+    if isinstance(source.get("model"), dict):
+        source = source["model"]   # a run's last.pt works too
     target = network.state_dict()
     matching = {k: v for k, v in source.items() if k in target and target[k].shape == v.shape and k != "temperature"}
     network.load_state_dict(matching, strict=False)

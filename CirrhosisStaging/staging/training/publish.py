@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ...io.atomic import atomic_path
+from ...models.torch_files import load_torch_file
 from ...models import default_manifest_path, sha256_of, write_manifest_entry
 from ..stages import STAGES
 
@@ -27,7 +28,7 @@ def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dic
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
     config = json.loads((run_dir / "config.json").read_text())
     calibration = json.loads((run_dir / "calibration.json").read_text()) if (run_dir / "calibration.json").exists() else {}
-    state = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    state = load_torch_file(run_dir / "best.pt")
     weights = manifest_path.parent / f"{name}-{version}.pt"
     with atomic_path(weights) as temporary:
         torch.save({key: value.contiguous() for key, value in state.items()}, temporary)

@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ...evaluation.metrics import classification_report, negative_log_likelihood, softmax
+from ...models.torch_files import load_state_into, load_torch_file
 from ...training.checkpoint import load_checkpoint, save_checkpoint
 from ...training.distributed import barrier, init_device, shutdown
 from ...training.schedule import set_cosine_learning_rate
@@ -174,7 +175,7 @@ def _calibrate_best(out_dir: Path, config, val_cases, device) -> None:
     if not best.exists() or not val_cases:
         return
     network = build_staging_network(config.architecture).to(device)
-    network.load_state_dict(torch.load(best, map_location=device, weights_only=True))
+    load_state_into(network, load_torch_file(best, map_location=device), best)
     network.temperature.fill_(1.0)
     logits, labels = predict_logits(network, val_cases, device)
     temperature = fit_temperature(logits, labels)

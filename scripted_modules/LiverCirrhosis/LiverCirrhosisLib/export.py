@@ -4,7 +4,6 @@ asked, so an earlier export (or a user's own file) is never silently lost."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import shutil
@@ -12,6 +11,7 @@ from pathlib import Path
 
 from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io import atomic_path
+from CirrhosisStaging.io.csv_safety import SafeWriter
 
 from .results_table import COLUMNS, result_rows
 
@@ -48,7 +48,7 @@ def export_case(case, folder, overwrite: bool = False, include_scene: bool = Fal
 
 def results_csv(result: dict, previous: dict | None = None) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SafeWriter(buffer)   # a case label is typed by people; a spreadsheet must not run it
     writer.writerow(COLUMNS)
     writer.writerows(result_rows(result, previous))
     return buffer.getvalue()
