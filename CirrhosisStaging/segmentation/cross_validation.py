@@ -59,8 +59,7 @@ def runs_for(group: str, runs: list[FoldRun]) -> list[FoldRun]:
 
 def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
     """The runs' networks (last epochs) as one Segmenter: a single network, or their ensemble."""
-    import torch
-
+    from ..models.torch_files import load_state_into, load_torch_file
     from .inference import NetworkMember, Segmenter
     from .network import build_network, input_normalization
     from .slices import context_slices
@@ -69,7 +68,7 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
     for run in runs:
         config = run.config
         network = build_network(config["architecture"])
-        network.load_state_dict(torch.load(run.weights, map_location="cpu", weights_only=True))
+        load_state_into(network, load_torch_file(run.weights), run.weights)
         members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
                                      input_normalization(config["architecture"])))
     return Segmenter.ensemble(members, device)
