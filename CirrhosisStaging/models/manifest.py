@@ -98,12 +98,15 @@ class Manifest:
 
 
 def default_manifest_path() -> Path:
-    """CIRRHOSIS_STAGING_MODELS (file or folder) if set, else Resources/Models/manifest.json of this checkout."""
+    """CIRRHOSIS_STAGING_MODELS (file or folder) if set, else Resources/Models/manifest.json beside the engine
+    (the checkout's, or the installed extension's)."""
     override = os.environ.get(MANIFEST_ENV)
     if override:
         path = Path(override).expanduser()
         return path / MANIFEST_NAME if path.is_dir() else path
-    return Path(__file__).resolve().parents[2] / "Resources" / "Models" / MANIFEST_NAME
+    from ..resources import resource_path
+
+    return resource_path("Models", MANIFEST_NAME)
 
 
 def load_manifest(path: str | os.PathLike | None = None) -> Manifest:

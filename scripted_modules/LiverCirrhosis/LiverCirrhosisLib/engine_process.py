@@ -11,7 +11,11 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ENGINE_ROOT = Path(__file__).resolve().parents[3]   # the folder that holds the CirrhosisStaging package
+import CirrhosisStaging
+
+# The folder that holds the engine package this Lib imported (checkout root or qt-scripted-modules): the engine
+# process imports the very same one.
+ENGINE_ROOT = Path(CirrhosisStaging.__file__).resolve().parent.parent
 
 # Steps the engine announces (`run --progress-lines`) and the share of the work done when each one starts.
 STEP_PROGRESS = {"read": 0.02, "segment_t1": 0.05, "segment_t2": 0.25, "biomarkers": 0.45, "stage": 0.55,
