@@ -1,6 +1,7 @@
 """The engine's command line in a separate process: Slicer's GUI never blocks on torch, a crash in the model
-cannot take the scene down, and Cancel really stops the work (the engine writes its outputs atomically, so a
-cancelled run leaves nothing half-written)."""
+cannot take the scene down, and Cancel really stops the work: the whole process tree, launcher and child, within
+about a second, without the caller waiting (the engine writes its outputs atomically, so a cancelled run leaves
+nothing half-written)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import CirrhosisStaging
+
+from .process_tree import popen_options, stop_process_tree
 
 # The folder that holds the engine package this Lib imported (checkout root or qt-scripted-modules): the engine
 # process imports the very same one.
@@ -36,7 +39,8 @@ class EngineJob:
         environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ENGINE_ROOT), environment.get("PYTHONPATH")]))
         environment.setdefault("PYTHONIOENCODING", "utf-8")
         self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                         encoding="utf-8", errors="replace", env=environment)
+                                         encoding="utf-8", errors="replace", env=environment, **popen_options())
+        self._stopper: threading.Thread | None = None
         self._stderr: list[str] = []
         self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._read_stderr, daemon=True)]
@@ -45,37 +49,36 @@ class EngineJob:
 
     @property
     def running(self) -> bool:
-        return self._process.poll() is None
+        """True until the engine has ended (after Cancel: until its whole process tree has)."""
+        return self._process.poll() is None or (self._stopper is not None and self._stopper.is_alive())
 
     def wait(self, timeout: float | None = None) -> "EngineJob":
         self._process.wait(timeout)
+        if self._stopper is not None:
+            self._stopper.join(timeout)
         self._finish()
         return self
 
     def poll(self) -> bool:
         """True once the process has ended (state updated)."""
-        if self._process.poll() is None:
+        if self.running:
             return False
         self._finish()
         return True
 
     def cancel(self) -> None:
-        if self.running:
-            self._process.terminate()
-            try:
-                self._process.wait(10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        """Stop the engine's process tree; returns at once (`running` turns False when it is gone)."""
+        if self.state in ("finished", "failed", "cancelled"):
+            return
         self.state, self.error = "cancelled", None
-        for reader in self._readers:
-            reader.join(timeout=5)
+        if self._process.poll() is None:
+            self._stopper = stop_process_tree(self._process)
 
     def _finish(self) -> None:
+        if self.state == "cancelled":
+            return   # output of a cancelled run is not wanted: do not wait for the readers
         for reader in self._readers:
             reader.join(timeout=5)
-        if self.state == "cancelled":
-            return
         if self._process.returncode == 0:
             self.state, self.progress = "finished", 1.0
         else:
@@ -88,7 +91,7 @@ class EngineJob:
         for line in self._process.stdout:
             line = line.rstrip("\n")
             self.output_lines.append(line)
-            if line.startswith("step: "):
+            if line.startswith("step: ") and self.state != "cancelled":
                 step = line[len("step: "):].strip()
                 self.state = step
                 self.progress = max(self.progress, STEP_PROGRESS.get(step, self.progress))
