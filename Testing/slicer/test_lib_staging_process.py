@@ -4,10 +4,9 @@ Segment, Stage, edit the liver, Re-stage (what changed), export (CSV/JSON/PDF/.s
 from __future__ import annotations
 
 import json
-
-import numpy as np
 import time
 
+import numpy as np
 import pytest
 import SimpleITK as sitk
 
