@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..versions import version_key
 from .schema import EntryProblem, validate_entry
 
 FORMAT_VERSION = 1
@@ -148,9 +148,3 @@ def find_model(task: str, name: str | None = None, manifest: Manifest | str | os
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest)
     return manifest.find(task, name)
-
-
-def version_key(version: str) -> tuple:
-    """Order versions numerically where they are numbers: 1.10 after 1.9, 2 after 1.9.9."""
-    parts = re.split(r"[.\-_+]", version)
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)

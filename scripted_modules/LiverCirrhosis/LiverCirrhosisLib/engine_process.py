@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class EngineJob:
         environment.setdefault("PYTHONIOENCODING", "utf-8")
         self._process = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                          encoding="utf-8", errors="replace", env=environment, **popen_options())
+        self.started = time.monotonic()
         self._stopper: threading.Thread | None = None
         self._stderr: list[str] = []
         self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
