@@ -60,6 +60,34 @@ def test_extension_cmake_and_index_description():
     description = json.loads((ROOT / "CirrhosisStaging.json").read_text())
     assert {"scm_url", "scm_revision", "category", "build_dependencies"} <= set(description)
     assert (ROOT / "Resources" / "Icons" / "CirrhosisStaging.png").is_file()
+    assert re.search(r'set\(EXTENSION_DEPENDS "([^"]*)"\)', cmake).group(1).split(";") == \
+        description["build_dependencies"]
+    assert re.search(r'set\(EXTENSION_CATEGORY "([^"]*)"\)', cmake).group(1) == description["category"]
+
+
+def test_extension_index_description_validates_against_slicer_schema():
+    import jsonschema
+
+    description = json.loads((ROOT / "CirrhosisStaging.json").read_text())
+    schema = json.loads((Path(__file__).parent / "data" / "slicer-extension-catalog-entry-schema-v1.0.1.json")
+                        .read_text())
+    assert description["$schema"] == schema["$id"]   # the schema the description names is the one checked
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.validate(description, schema, cls=jsonschema.Draft7Validator)
+    with pytest.raises(jsonschema.ValidationError):   # the validator does reject a broken entry
+        jsonschema.validate({**description, "tier": 2}, schema, cls=jsonschema.Draft7Validator)
+
+
+def test_licence_and_supported_versions_are_stated():
+    licence = (ROOT / "LICENSE.txt").read_text()
+    assert "Apache License" in licence and "Version 2.0" in licence and "CC BY-NC-SA 4.0" in licence
+    cmake = (ROOT / "CMakeLists.txt").read_text()
+    description = re.search(r'set\(EXTENSION_DESCRIPTION "([^"]*)"\)', cmake).group(1)
+    assert "CC BY-NC-SA 4.0" in description and "Slicer 5.10 or newer" in description
+    readme = (ROOT / "README.md").read_text()
+    assert "CC BY-NC-SA 4.0" in readme and "5.10" in readme
+    assert 'SlicerParameterName' not in (MODULE_FOLDER / "Resources" / "UI" / "LiverCirrhosis.ui").read_text(), \
+        "SlicerParameterName does nothing without parameterNodeWrapper's connectGui"
 
 
 def test_ui_holds_every_widget_the_widget_uses():
