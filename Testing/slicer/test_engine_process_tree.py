@@ -71,3 +71,26 @@ def test_engine_runs_in_its_own_process_group_and_without_a_console_on_windows()
     group, session = map(int, job.output_lines[0].split())
     assert group == job._process.pid == session != os.getpgid(0)
     assert job.state == "finished"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads process states from /proc")
+def test_a_running_engine_is_stopped_when_its_python_exits(tmp_path):
+    """Its own process group shields the engine from Ctrl+C: Slicer or the web server exiting must end it."""
+    import json
+    import subprocess
+
+    script = textwrap.dedent(f"""
+        import json, sys, time
+        from LiverCirrhosisLib.engine_process import EngineJob
+        job = EngineJob([sys.executable, "-c", {LAUNCHER!r}])
+        while not any(l.startswith("worker ") for l in job.output_lines):
+            time.sleep(0.02)
+        worker = int(next(l for l in job.output_lines if l.startswith("worker ")).split()[1])
+        print(json.dumps([job._process.pid, worker]), flush=True)
+    """)   # ...and exits with the engine still running
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                               env=environment)
+    assert completed.returncode == 0, completed.stderr
+    launcher, worker = json.loads(completed.stdout.strip().splitlines()[-1])
+    _wait_for(lambda: not _alive(worker) and not _alive(launcher), 2.0)

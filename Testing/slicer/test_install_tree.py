@@ -66,6 +66,11 @@ def test_tree_holds_the_engine_the_module_and_only_the_current_weights(tree):
     superseded = [e for e in source.entries if e not in defaults.values()]
     assert superseded and not any((tree / "Resources" / "Models" / e.file).exists() for e in superseded)
 
+    # The build tree (ctest, Slicer started on the build) holds the same files as the install tree.
+    build = tree.parents[3] / "build" / SCRIPTED
+    assert {p.relative_to(build) for p in build.rglob("*") if p.is_file()} == \
+        {p.relative_to(tree) for p in tree.rglob("*") if p.is_file()}
+
 
 def test_staging_the_bundled_sample_from_the_tree(tree, tmp_path):
     """Engine and Lib imported from the tree only (the repository is not on the path); the Lib's engine process

@@ -5,17 +5,19 @@ nothing half-written)."""
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import CirrhosisStaging
 
-from .process_tree import popen_options, stop_process_tree
+from .process_tree import GRACE_SECONDS, popen_options, stop_process_tree
 
 # The folder that holds the engine package this Lib imported (checkout root or qt-scripted-modules): the engine
 # process imports the very same one.
@@ -26,7 +28,7 @@ STEP_PROGRESS = {"read": 0.02, "segment_t1": 0.05, "segment_t2": 0.25, "biomarke
                  "attention": 0.65, "report": 0.8}
 
 
-@dataclass
+@dataclass(eq=False)   # a job is itself, not its fields (kept in a WeakSet)
 class EngineJob:
     """One engine command running in the background. Poll `state`/`progress`; `wait()` or `cancel()`."""
     command: list[str]
@@ -48,6 +50,7 @@ class EngineJob:
                          threading.Thread(target=self._read_stderr, daemon=True)]
         for reader in self._readers:
             reader.start()
+        _LIVE_JOBS.add(self)
 
     @property
     def running(self) -> bool:
@@ -101,6 +104,21 @@ class EngineJob:
     def _read_stderr(self) -> None:
         for line in self._process.stderr:
             self._stderr.append(line.rstrip("\n"))
+
+
+# The engine has a process group of its own, so Ctrl+C in the terminal or the end of Slicer / the web server would
+# not reach it: whatever still runs when this interpreter exits is stopped.
+_LIVE_JOBS: "weakref.WeakSet[EngineJob]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_live_jobs() -> None:
+    jobs = [job for job in list(_LIVE_JOBS) if job.running]
+    for job in jobs:
+        job.cancel()
+    for job in jobs:
+        if job._stopper is not None:
+            job._stopper.join(GRACE_SECONDS + 1)
 
 
 def engine_command(arguments: list[str], python_executable: str | None = None) -> list[str]:
