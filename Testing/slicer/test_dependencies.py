@@ -19,7 +19,7 @@ MODULE_FILE = ROOT / "scripted_modules" / "LiverCirrhosis" / "LiverCirrhosis.py"
 def _engine_imports() -> set[str]:
     names = set()
     for path in (ROOT / "CirrhosisStaging").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             if isinstance(node, ast.Import):
                 names |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -35,7 +35,8 @@ def test_every_engine_import_is_installed_in_slicer():
 
 
 def test_pins_agree_with_requirements_txt_and_bundled_packages_have_floors_only():
-    pinned = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", (ROOT / "requirements.txt").read_text(), re.MULTILINE))
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", requirements, re.MULTILINE))
     pinned = {name.lower(): version for name, version in pinned.items()}
     from CirrhosisStaging.versions import version_key
 
@@ -82,7 +83,7 @@ def test_slicer_older_than_5_10_is_refused_with_a_clear_message():
 
 
 def test_panel_refuses_before_installing_and_gets_torch_from_the_pytorch_extension():
-    tree = ast.parse(MODULE_FILE.read_text())
+    tree = ast.parse(MODULE_FILE.read_text(encoding="utf-8"))
     ensure = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "ensureDependencies")
     calls = [n for n in ast.walk(ensure) if isinstance(n, ast.Call)]
 

@@ -53,7 +53,7 @@ def test_cancel_ends_launcher_and_grandchild_within_2_s_without_blocking(tmp_pat
 
     start = time.monotonic()
     job.cancel()
-    assert time.monotonic() - start < 0.1, "cancel() must not wait for the processes (it runs on the GUI thread)"
+    assert time.monotonic() - start < 0.5, "cancel() must not wait for the processes (it runs on the GUI thread)"
     assert job.state == "cancelled"
     gone = _wait_for(lambda: not job.running, 2.0)
     assert not _alive(worker) and not _alive(launcher)

@@ -58,13 +58,14 @@ def test_tree_holds_the_engine_the_module_and_only_the_current_weights(tree):
     source = _source_manifest()
     tasks = sorted({entry.task for entry in source.entries})
     defaults = {task: source.find(task) for task in tasks}   # what the engine uses when no model is named
-    shipped = json.loads((tree / "Resources" / "Models" / "manifest.json").read_text())
+    shipped = json.loads((tree / "Resources" / "Models" / "manifest.json").read_text(encoding="utf-8"))
     assert sorted((e["task"], e["name"], e["version"]) for e in shipped["models"]) == \
         sorted((e.task, e.name, e.version) for e in defaults.values())
-    weights = {p.relative_to(tree / "Resources" / "Models").as_posix() for p in (tree / "Resources" / "Models").rglob("*.pt")}
+    models = tree / "Resources" / "Models"
+    weights = {p.relative_to(models).as_posix() for p in models.rglob("*.pt")}
     assert weights == {e.file for e in defaults.values()}
     superseded = [e for e in source.entries if e not in defaults.values()]
-    assert superseded and not any((tree / "Resources" / "Models" / e.file).exists() for e in superseded)
+    assert superseded and not any((models / e.file).exists() for e in superseded)
 
     # The build tree (ctest, Slicer started on the build) holds the same files as the install tree.
     build = tree.parents[3] / "build" / SCRIPTED
@@ -108,7 +109,7 @@ def test_staging_the_bundled_sample_from_the_tree(tree, tmp_path):
     assert set(report["inputs"]) == {"t1", "t2"}
     assert report["state"] == "finished", report["error"]
     assert "step: stage" in report["steps"]
-    result = json.loads((out / "result.json").read_text())
+    result = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert result["stage"] in ("mild", "moderate", "severe")
     assert abs(sum(result["probabilities"].values()) - 1) < 1e-5
     assert {task: model["sha256"] for task, model in result["models"].items()} == report["shipped"]

@@ -71,11 +71,14 @@ def test_segment_progress_follows_the_expected_time_and_never_claims_done_early(
     from LiverCirrhosisLib.engine_process import EngineJob
     from LiverCirrhosisLib.staging_logic import PendingRun
 
-    job = EngineJob([sys.executable, "-c", "import time; time.sleep(1.2)"])
-    pending = PendingRun(job, finish=lambda: None, expected_seconds=1.0)
-    time.sleep(0.5)
-    assert 0.3 < pending.progress() < 0.8
-    time.sleep(1.0)
+    job = EngineJob([sys.executable, "-c", "import time; time.sleep(1.5)"])
+    pending = PendingRun(job, finish=lambda: None, expected_seconds=2.0)
+    time.sleep(0.4)
+    before = time.monotonic() - job.started
+    progress = pending.progress()
+    after = time.monotonic() - job.started
+    assert before / 2.0 <= progress <= min(0.95, after / 2.0)   # time spent against time expected
+    time.sleep(max(0.0, 2.0 - after))
     assert pending.progress() == 0.95   # past the expected time: held below 1 until the end is seen
     job.wait(10)
     assert job.state == "finished" and job.progress == 1.0 and pending.progress() == 1.0

@@ -52,7 +52,7 @@ def test_every_module_file_is_listed_in_cmake():
 
 
 def test_extension_cmake_and_index_description():
-    cmake = (ROOT / "CMakeLists.txt").read_text()
+    cmake = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
     for field in ("HOMEPAGE", "CATEGORY", "CONTRIBUTORS", "DESCRIPTION", "ICONURL", "SCREENSHOTURLS", "DEPENDS"):
         assert f"set(EXTENSION_{field} " in cmake
     assert "add_subdirectory(scripted_modules/LiverCirrhosis)" in cmake
@@ -79,15 +79,16 @@ def test_extension_index_description_validates_against_slicer_schema():
 
 
 def test_licence_and_supported_versions_are_stated():
-    licence = (ROOT / "LICENSE.txt").read_text()
+    licence = (ROOT / "LICENSE.txt").read_text(encoding="utf-8")
     assert "Apache License" in licence and "Version 2.0" in licence and "CC BY-NC-SA 4.0" in licence
-    cmake = (ROOT / "CMakeLists.txt").read_text()
+    cmake = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
     description = re.search(r'set\(EXTENSION_DESCRIPTION "([^"]*)"\)', cmake).group(1)
     assert "CC BY-NC-SA 4.0" in description and "Slicer 5.10 or newer" in description
-    readme = (ROOT / "README.md").read_text()
+    assert 'set(EXTENSION_LICENSE_FILE "${CMAKE_CURRENT_SOURCE_DIR}/LICENSE.txt")' in cmake   # in the package
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "CC BY-NC-SA 4.0" in readme and "5.10" in readme
-    assert 'SlicerParameterName' not in (MODULE_FOLDER / "Resources" / "UI" / "LiverCirrhosis.ui").read_text(), \
-        "SlicerParameterName does nothing without parameterNodeWrapper's connectGui"
+    ui = (MODULE_FOLDER / "Resources" / "UI" / "LiverCirrhosis.ui").read_text(encoding="utf-8")
+    assert "SlicerParameterName" not in ui, "SlicerParameterName does nothing without parameterNodeWrapper's connectGui"
 
 
 def test_ui_holds_every_widget_the_widget_uses():

@@ -1,1 +1,1 @@
-# Stand-in for Slicer's extension config and CPack files: packaging is not part of the layout test.
+# Stand-in for Slicer's extension config file: not part of the layout test.
