@@ -12,6 +12,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "warning: chromium is missing and cannot be installed here (needs root + apt-get); browser tests will fail" >&2
   fi
 fi
+# The install-tree test (Testing/slicer/test_install_tree.py) lays the extension out with cmake.
+if ! command -v cmake >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake >/dev/null
+  else
+    echo "warning: cmake is missing and cannot be installed here (needs root + apt-get); the install-tree test is skipped" >&2
+  fi
+fi
 stamp=.venv/.requirements-installed
 if [ -f "$stamp" ] && cmp -s requirements.txt "$stamp"; then
   exit 0

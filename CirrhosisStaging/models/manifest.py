@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..versions import version_key
 from .schema import EntryProblem, validate_entry
 
 FORMAT_VERSION = 1
@@ -98,12 +98,15 @@ class Manifest:
 
 
 def default_manifest_path() -> Path:
-    """CIRRHOSIS_STAGING_MODELS (file or folder) if set, else Resources/Models/manifest.json of this checkout."""
+    """CIRRHOSIS_STAGING_MODELS (file or folder) if set, else Resources/Models/manifest.json beside the engine
+    (the checkout's, or the installed extension's)."""
     override = os.environ.get(MANIFEST_ENV)
     if override:
         path = Path(override).expanduser()
         return path / MANIFEST_NAME if path.is_dir() else path
-    return Path(__file__).resolve().parents[2] / "Resources" / "Models" / MANIFEST_NAME
+    from ..resources import resource_path
+
+    return resource_path("Models", MANIFEST_NAME)
 
 
 def load_manifest(path: str | os.PathLike | None = None) -> Manifest:
@@ -145,9 +148,3 @@ def find_model(task: str, name: str | None = None, manifest: Manifest | str | os
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest)
     return manifest.find(task, name)
-
-
-def version_key(version: str) -> tuple:
-    """Order versions numerically where they are numbers: 1.10 after 1.9, 2 after 1.9.9."""
-    parts = re.split(r"[.\-_+]", version)
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)

@@ -138,3 +138,37 @@ def test_typed_parameter_node_survives_in_the_scene(context, phantom_files):
         again.force_cpu = "yes"
     with pytest.raises(AttributeError):
         again.unknown = 1
+
+
+def test_one_parameter_node_across_close_scene_and_mrb_reload(context, phantom_files, tmp_path):
+    from LiverCirrhosisLib.export import save_scene_bundle
+    from LiverCirrhosisLib.parameters import MODULE_NAME, StagingParameters
+    from LiverCirrhosisLib.volume_io import load_volume
+
+    scene = context.scene
+
+    def parameter_nodes():
+        nodes = [scene.GetNthNodeByClass(i, "vtkMRMLScriptedModuleNode")
+                 for i in range(scene.GetNumberOfNodesByClass("vtkMRMLScriptedModuleNode"))]
+        return [n for n in nodes if n.GetSingletonTag() == MODULE_NAME or n.GetAttribute("ModuleName") == MODULE_NAME]
+
+    parameters = StagingParameters.of_scene(scene)
+    parameters.force_cpu, parameters.attention_opacity = True, 0.3
+    parameters.t1_volume = load_volume(context, phantom_files["t1"])
+    parameters.t2_volume = load_volume(context, phantom_files["t2"])
+    names = (parameters.t1_volume.GetName(), parameters.t2_volume.GetName())
+    bundle = save_scene_bundle(scene, tmp_path / "scene.mrb")
+
+    for _ in range(3):   # Close Scene, as often as a user likes
+        scene.Clear(0)
+        fresh = StagingParameters.of_scene(scene)
+        assert len(parameter_nodes()) == 1 and fresh.node.GetAttribute("ModuleName") == MODULE_NAME
+        assert fresh.force_cpu is False and fresh.attention_opacity == 0.5 and fresh.t1_volume is None
+
+    assert scene.ReadFromMRB(str(bundle))   # .mrb loaded over the kept singleton: merged, not duplicated
+    restored = StagingParameters.of_scene(scene)
+    assert len(parameter_nodes()) == 1
+    assert restored.force_cpu is True and restored.attention_opacity == 0.3
+    assert (restored.t1_volume.GetName(), restored.t2_volume.GetName()) == names
+    assert restored.t1_volume.GetImageData() is not None and restored.t1_volume.GetScene() is scene
+

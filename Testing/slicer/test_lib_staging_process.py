@@ -4,6 +4,7 @@ Segment, Stage, edit the liver, Re-stage (what changed), export (CSV/JSON/PDF/.s
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -129,6 +130,10 @@ def test_cancel_stops_the_engine(staged):
     context, logic, case = staged
     pending = logic.process(t1=case.volumes["t1"], wait=False)
     pending.job.cancel()
-    assert pending.job.state == "cancelled" and not pending.job.running
+    assert pending.job.state == "cancelled"
+    deadline = time.monotonic() + 2
+    while pending.job.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not pending.job.running
     with pytest.raises(InputError, match="cancelled"):
         pending.complete()

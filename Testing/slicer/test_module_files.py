@@ -52,7 +52,7 @@ def test_every_module_file_is_listed_in_cmake():
 
 
 def test_extension_cmake_and_index_description():
-    cmake = (ROOT / "CMakeLists.txt").read_text()
+    cmake = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
     for field in ("HOMEPAGE", "CATEGORY", "CONTRIBUTORS", "DESCRIPTION", "ICONURL", "SCREENSHOTURLS", "DEPENDS"):
         assert f"set(EXTENSION_{field} " in cmake
     assert "add_subdirectory(scripted_modules/LiverCirrhosis)" in cmake
@@ -60,6 +60,35 @@ def test_extension_cmake_and_index_description():
     description = json.loads((ROOT / "CirrhosisStaging.json").read_text())
     assert {"scm_url", "scm_revision", "category", "build_dependencies"} <= set(description)
     assert (ROOT / "Resources" / "Icons" / "CirrhosisStaging.png").is_file()
+    assert re.search(r'set\(EXTENSION_DEPENDS "([^"]*)"\)', cmake).group(1).split(";") == \
+        description["build_dependencies"]
+    assert re.search(r'set\(EXTENSION_CATEGORY "([^"]*)"\)', cmake).group(1) == description["category"]
+
+
+def test_extension_index_description_validates_against_slicer_schema():
+    import jsonschema
+
+    description = json.loads((ROOT / "CirrhosisStaging.json").read_text())
+    schema = json.loads((Path(__file__).parent / "data" / "slicer-extension-catalog-entry-schema-v1.0.1.json")
+                        .read_text())
+    assert description["$schema"] == schema["$id"]   # the schema the description names is the one checked
+    jsonschema.Draft7Validator.check_schema(schema)
+    jsonschema.validate(description, schema, cls=jsonschema.Draft7Validator)
+    with pytest.raises(jsonschema.ValidationError):   # the validator does reject a broken entry
+        jsonschema.validate({**description, "tier": 2}, schema, cls=jsonschema.Draft7Validator)
+
+
+def test_licence_and_supported_versions_are_stated():
+    licence = (ROOT / "LICENSE.txt").read_text(encoding="utf-8")
+    assert "Apache License" in licence and "Version 2.0" in licence and "CC BY-NC-SA 4.0" in licence
+    cmake = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
+    description = re.search(r'set\(EXTENSION_DESCRIPTION "([^"]*)"\)', cmake).group(1)
+    assert "CC BY-NC-SA 4.0" in description and "Slicer 5.10 or newer" in description
+    assert 'set(EXTENSION_LICENSE_FILE "${CMAKE_CURRENT_SOURCE_DIR}/LICENSE.txt")' in cmake   # in the package
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-NC-SA 4.0" in readme and "5.10" in readme
+    ui = (MODULE_FOLDER / "Resources" / "UI" / "LiverCirrhosis.ui").read_text(encoding="utf-8")
+    assert "SlicerParameterName" not in ui, "SlicerParameterName does nothing without parameterNodeWrapper's connectGui"
 
 
 def test_ui_holds_every_widget_the_widget_uses():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import SimpleITK as sitk
 
+from .input_volumes import ATTENTION_ROLE, ROLE_ATTRIBUTE
 from .volume_io import add_volume_from_image
 
 COLOR_TABLE_NAME = "LiverCirrhosis attention"
@@ -36,6 +37,7 @@ def add_attention_volume(context, attention: sitk.Image, source_volume, name: st
 
     node = add_volume_from_image(context.scene, sitk.Cast(attention, sitk.sitkFloat32),
                                  name or f"{source_volume.GetName()} attention")
+    node.SetAttribute(ROLE_ATTRIBUTE, ATTENTION_ROLE)
     display = node.GetDisplayNode()
     display.SetAndObserveColorNodeID(attention_color_table(context.scene).GetID())
     display.AutoWindowLevelOff()

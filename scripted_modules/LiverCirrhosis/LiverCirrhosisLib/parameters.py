@@ -20,15 +20,21 @@ class StagingParameters:
 
     @classmethod
     def of_scene(cls, scene) -> "StagingParameters":
-        """The scene's parameter node for this module (created with defaults the first time)."""
-        nodes = scene.GetNodesByClass("vtkMRMLScriptedModuleNode")
-        for index in range(nodes.GetNumberOfItems()):
-            node = nodes.GetItemAsObject(index)
-            if node.GetAttribute("ModuleName") == MODULE_NAME:
-                return cls(node)
-        node = scene.AddNewNodeByClass("vtkMRMLScriptedModuleNode", f"{MODULE_NAME} parameters")
-        node.SetAttribute("ModuleName", MODULE_NAME)
-        node.SetSingletonTag(MODULE_NAME)
+        """The scene's one parameter node for this module (created with defaults the first time).
+
+        Found by its singleton tag, as Slicer's ScriptedLoadableModuleLogic.getParameterNode does: Close Scene
+        keeps singleton nodes but resets them, which drops the ModuleName attribute, so that is put back rather
+        than taken as a reason to add another node. A scene loaded over it (.mrb) merges into the same node.
+        """
+        node = scene.GetSingletonNode(MODULE_NAME, "vtkMRMLScriptedModuleNode")
+        if node is None:
+            node = scene.CreateNodeByClass("vtkMRMLScriptedModuleNode")
+            node.UnRegister(None)   # CreateNodeByClass hands over a reference the scene takes
+            node.SetName(f"{MODULE_NAME} parameters")
+            node.SetSingletonTag(MODULE_NAME)
+            node = scene.AddNode(node)
+        if node.GetAttribute("ModuleName") != MODULE_NAME:
+            node.SetAttribute("ModuleName", MODULE_NAME)
         return cls(node)
 
     def __getattr__(self, name):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from CirrhosisStaging.staging.stages import STAGES
 
+from .result_warnings import result_warnings
+
 BIOMARKER_ROWS = (
     ("liver_volume_ml", "Liver volume", "mL"),
     ("spleen_volume_ml", "Spleen volume", "mL"),
@@ -32,6 +34,7 @@ def result_rows(result: dict, previous: dict | None = None) -> list[tuple[str, s
             continue
         rows.append((label, _text(biomarkers[key]), _text(before_biomarkers.get(key)),
                      _change(biomarkers[key], before_biomarkers.get(key)), unit))
+    rows += [("Warning", line, "", "", "") for line in result_warnings(result)]
     rows.append(("Notice", result.get("notice") or "", "", "", ""))
     return rows
 

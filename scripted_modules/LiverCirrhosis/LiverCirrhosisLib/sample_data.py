@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from CirrhosisStaging.errors import InputError
+from CirrhosisStaging.resources import resource_path
 
-SAMPLE_FOLDER = Path(__file__).resolve().parents[3] / "Resources" / "SampleData"
+SAMPLE_FOLDER = resource_path("SampleData")
 PHANTOM_STAGE, PHANTOM_SEED, PHANTOM_SIZE_SCALE = 2, 4242, 0.6
 
 

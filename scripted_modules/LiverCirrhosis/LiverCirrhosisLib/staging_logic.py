@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from .export import load_segmentation
 from .results_table import fill_results_table
 from .segmentation_nodes import attach_to_volume, labels_from_segmentation, segmentation_from_labels
 from .volume_io import write_volume_node
+
+ENGINE_START_SECONDS = 5.0   # a new process importing torch and monai before the model runs
 
 
 @dataclass
@@ -42,9 +45,18 @@ class CaseNodes:
 
 @dataclass
 class PendingRun:
-    """An engine run in progress. The GUI polls `job`; `complete()` loads the results into the scene."""
+    """An engine run in progress. The GUI polls `job` and `progress()`; `complete()` loads the results into the
+    scene."""
     job: EngineJob
     finish: object      # callable() -> CaseNodes
+    expected_seconds: float | None = None   # for commands that announce no steps (segment)
+
+    def progress(self) -> float:
+        """0..1: the engine's own steps where it announces them, else the time spent against the time expected
+        (held below 1 until the run has really finished)."""
+        if self.job.progress > 0 or not self.expected_seconds:
+            return self.job.progress
+        return min(0.95, (time.monotonic() - self.job.started) / self.expected_seconds)
 
     def complete(self) -> CaseNodes:
         if self.job.running:
@@ -127,8 +139,17 @@ class CirrhosisStagingLogic:
         arguments = ["segment", str(image_path), "--out", str(folder / "labels.nii.gz"),
                      "--device", "cpu" if force_cpu else self.device]
         job = EngineJob(engine_command(arguments, self.python_executable))
-        pending = PendingRun(job, lambda: self._load_segmentation(folder / "labels.nii.gz", volume))
+        pending = PendingRun(job, lambda: self._load_segmentation(folder / "labels.nii.gz", volume),
+                             expected_seconds=self._expected_segmentation_seconds(force_cpu))
         return pending.complete() if wait else pending
+
+    def _expected_segmentation_seconds(self, force_cpu: bool) -> float | None:
+        """The manifest's figure for the default segmentation model, plus starting the process and torch."""
+        from CirrhosisStaging.models import find_model
+
+        figures = find_model("segmentation").expected_seconds
+        figure = figures.get("gpu" if self.device == "cuda" and not force_cpu else "cpu")
+        return None if figure is None else float(figure) + ENGINE_START_SECONDS
 
     def _load_segmentation(self, labels_path: Path, volume):
         return segmentation_from_labels(self.context, read_mask(labels_path), volume)
