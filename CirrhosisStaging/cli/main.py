@@ -11,11 +11,13 @@ import sys
 from .. import __version__
 from ..errors import InputError
 from . import (batch_command, check_command, combine_seg_command, dataset_command, evaluate_command, phantom_command,
-               preprocess_command, run_command, segment_command, train_seg_command, train_stage_command, web_command)
+               preprocess_command, run_command, segment_command, study_export_command, train_seg_command,
+               train_stage_command, web_command)
 
 # Each command module exposes `register(subparsers)`, which sets `func` on its parser.
 COMMANDS = (run_command, segment_command, batch_command, phantom_command, train_seg_command, combine_seg_command,
-            train_stage_command, evaluate_command, dataset_command, check_command, preprocess_command, web_command)
+            train_stage_command, evaluate_command, dataset_command, check_command, preprocess_command, web_command,
+            study_export_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
