@@ -30,6 +30,7 @@ from wslink.launcher import ProxyMappingManagerTXT, SessionManager
 from .request_guard import RequestGuard
 
 APPLICATION = "trame"          # the name the trame client asks the launcher for (index.html data-app-name)
+LAUNCHER = web.AppKey("launcher", LauncherResource)
 READY_LINE = "App running at"   # what trame prints once its server listens
 FRONT_ENDS = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = FRONT_ENDS.parent
@@ -100,7 +101,7 @@ def build_launcher(config: dict, guard: RequestGuard, run_folder: Path, with_cli
     app.add_routes([web.post("/paraview/", resource.handle_post)])
     if with_client:
         app.add_routes(client_routes())
-    app["launcher"] = resource
+    app[LAUNCHER] = resource
 
     async def end_sessions(_app):
         end_processes(list(resource.process_manager.processes.values()))
