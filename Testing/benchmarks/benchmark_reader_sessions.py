@@ -11,20 +11,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
+from benchmark_web import CHROMIUM_ARGS, _free_port, _rss_mb, _wait_for   # the single-reader benchmark beside
 
 FRONT_ENDS = Path(__file__).resolve().parents[2] / "scripted_modules"
 sys.path[:0] = [str(FRONT_ENDS), str(FRONT_ENDS / "LiverCirrhosis")]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STAGES = ("mild", "moderate", "severe")
 STATUS = "document.querySelector('#status').innerText"
 
@@ -120,29 +117,10 @@ def _session_rss(launcher_pid: int) -> dict[int, float]:
     sizes = {}
     for pid in children.read_text().split() if children.exists() else []:
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    sizes[int(pid)] = int(line.split()[1]) / 1024
+            sizes[int(pid)] = _rss_mb(int(pid))
         except FileNotFoundError:
             pass
     return sizes
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for(url, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(url)
 
 
 if __name__ == "__main__":
