@@ -180,12 +180,19 @@ def stand_in_launcher(tmp_path):
     port, first = _free_port(), _free_port_range(2)
     config = launcher_config(tmp_path, "127.0.0.1", port, range(first, first + 2), STAND_IN_SESSION, 20)
     app = build_launcher(config, RequestGuard(served_names("127.0.0.1"), port), tmp_path, with_client=False)
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    loop, listening = asyncio.new_event_loop(), threading.Event()
+
+    def serve():   # its own thread and loop: Playwright's sync API may already run a loop in this thread
+        asyncio.set_event_loop(loop)
+        runner = web.AppRunner(app)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        listening.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
+    assert listening.wait(20)
     yield f"http://127.0.0.1:{port}", app[LAUNCHER], tmp_path
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
