@@ -1,9 +1,9 @@
 """The reader study in a real browser: load a case, views render, erase part of the liver and see the
-server-side mask shrink, re-stage, answer before the reveal, the CSV row, reload and nothing lost, a broken case."""
+server-side mask shrink, re-stage, answer before the reveal, the stored answer, reload and nothing lost, a broken
+case."""
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 
@@ -11,6 +11,17 @@ import numpy as np
 import pytest
 
 STATUS = "document.querySelector('#status').innerText"
+MODEL_STAGE_IN_STATE = "window.trame.state.get('model_stage')"
+
+
+def stored_answers(path):
+    from LiverCirrhosisWeb.answer_store import AnswerStore
+
+    store = AnswerStore(path)
+    try:
+        return store.answers()
+    finally:
+        store.close()
 
 
 def _liver_ml(page) -> float:
@@ -48,7 +59,8 @@ def test_reader_study_flow(page, web_server):
     box = _axial_view_box(page)
     view = pixels[int(box["y"]):int(box["y"] + box["height"]), int(box["x"]):int(box["x"] + box["width"])]
     assert view.std() > 10, "the axial view is blank"
-    assert "Model:" not in page.content() or not page.is_visible("#model-answer")   # hidden before the answer
+    assert not page.is_visible("#model-answer")                  # hidden before the answer...
+    assert page.evaluate(MODEL_STAGE_IN_STATE) in ("", None)      # ...and not in the browser's state either
 
     before = _liver_ml(page)
     assert before > 100 and "(edited)" not in page.inner_text("#liver-ml")
@@ -71,26 +83,28 @@ def test_reader_study_flow(page, web_server):
     assert "edited mask" in page.inner_text("#status")
 
     page.click("#reader-severe")
+    assert page.evaluate(MODEL_STAGE_IN_STATE) in ("", None)
     page.click("#reveal-button")
     page.wait_for_selector("#model-stage")
     model_text = page.inner_text("#model-stage")
     assert model_text.split(":")[1].strip() in ("mild", "moderate", "severe")
-    rows = list(csv.DictReader(results.open(encoding="utf-8")))
+    assert page.evaluate(MODEL_STAGE_IN_STATE) == model_text.split(":")[1].strip()
+    rows = stored_answers(results)
     assert len(rows) == 1
     row = rows[0]
     assert row["reader_id"] == "reader-7" and row["case_id"] == "case1" and row["reader_stage"] == "severe"
-    assert row["mask_edited"] == "True" and row["truth_stage"] == "mild"
+    assert row["mask_edited"] is True and row["truth_stage"] == "mild"
     assert row["model_stage"] == model_text.split(":")[1].strip()
-    assert abs(sum(float(row[k]) for k in ("p_mild", "p_moderate", "p_severe")) - 1) < 1e-3
-    assert float(row["seconds_spent"]) > 0
+    assert abs(sum(row[k] for k in ("p_mild", "p_moderate", "p_severe")) - 1) < 1e-3
+    assert row["seconds_spent"] > 0
 
-    page.reload()                                   # a closed or reloaded tab loses nothing
+    page.reload()                                   # a closed or reloaded tab loses nothing (a new session)
     page.wait_for_selector("#case-case1")
     assert page.inner_text("#progress").startswith("1 / 3")
     page.click("#case-case1")
     _wait_staged(page)
     assert page.is_visible("#model-stage")          # already answered: shown, not asked again
-    assert len(list(csv.DictReader(results.open(encoding="utf-8")))) == 1
+    assert len(stored_answers(results)) == 1
 
     page.click("#summary-button")
     page.wait_for_selector("#summary-answers")
@@ -105,19 +119,21 @@ def test_reader_study_flow(page, web_server):
     print(f"\nserver start {startup_seconds:.1f} s; case click to staged result {stage_seconds:.1f} s")
 
 
-def test_answers_and_summary_helpers(tmp_path):
-    from LiverCirrhosisWeb.study_records import ReaderAnswer, agreement_summary, append_answer, read_answers
+def test_summary_helpers():
+    from LiverCirrhosisWeb.study_records import agreement_summary, study_summary
 
-    path = tmp_path / "answers.csv"
-    for reader, model, truth in (("mild", "mild", "mild"), ("severe", "moderate", "severe"),
-                                 ("moderate", "moderate", "")):
-        append_answer(path, ReaderAnswer("r", f"c-{reader}", reader, 4, model, 0.2, 0.5, 0.3, 12.0, False, truth))
-    rows = read_answers(path)
-    assert len(rows) == 3 and path.read_text().count("reader_id") == 1
+    rows = [{"reader_id": reader, "case_id": f"c{i}", "reader_stage": stage, "model_stage": model,
+             "truth_stage": truth}
+            for i, (reader, stage, model, truth) in enumerate((("r1", "mild", "mild", "mild"),
+                                                               ("r1", "severe", "moderate", "severe"),
+                                                               ("r2", "moderate", "moderate", "")))]
     summary = agreement_summary(rows)
     assert summary["answers"] == 3 and summary["confusion_reader_vs_model"][2][1] == 1
     assert summary["with_reference"] == 2 and summary["reader_accuracy"] == 1.0 and summary["model_accuracy"] == 0.5
+    assert summary["confusion_reader_vs_reference"] == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]
     assert -1 <= summary["kappa"] <= 1 and summary["kappa"] == pytest.approx(0.5)
+    per_reader = study_summary(rows)["readers"]
+    assert sorted(per_reader) == ["r1", "r2"] and per_reader["r2"]["answers"] == 1
 
 
 def test_case_lists_from_folder_and_csv(web_cases, tmp_path):

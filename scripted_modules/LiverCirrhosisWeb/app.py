@@ -1,13 +1,13 @@
 """The reader-study web app: case list, slice and 3D views, liver/spleen segments with paint/erase, attention
-overlay, Stage / Re-stage through the engine, a reader form that hides the model's answer until the reader has
-committed, and the agreement summary. One server, one scene; answers go to the results CSV as they are given."""
+overlay, Stage / Re-stage through the engine, a reader form that keeps the model's answer out of the browser until
+the reader's own answer is stored, and the reader's agreement summary. One process per reader session (started by
+the launcher), one scene; answers go to the shared SQLite answer store as they are given."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from trame.app import TrameApp
 from trame.ui.vuetify3 import VAppLayout
@@ -25,18 +25,20 @@ from CirrhosisStaging.staging.stages import STAGES
 from LiverCirrhosisLib import CirrhosisStagingLogic, SceneContext
 from LiverCirrhosisLib.segmentation_nodes import segment_id_for
 
+from .answer_store import AnswerStore
 from .cases import ReaderCase
-from .study_records import ReaderAnswer, agreement_summary, answered_cases, append_answer, read_answers
+from .mask_notes import mask_check_reasons, other_warnings
+from .study_records import ReaderAnswer, agreement_summary
 
 POLL_SECONDS = 0.3
 
 
 class ReaderStudyApp(TrameApp):
-    def __init__(self, cases: list[ReaderCase], results_csv, reader_id: str = "reader-1", server=None,
+    def __init__(self, cases: list[ReaderCase], store: AnswerStore, reader_id: str = "", server=None,
                  work_folder=None, device: str = "cpu"):
         super().__init__(server)
         self.server.enable_module(trame_slicer_module)
-        self.cases, self.results_csv, self.device = cases, Path(results_csv), device
+        self.cases, self.store, self.device = cases, store, device
         self.slicer = SlicerApp()
         self.scene = self.slicer.scene
         register_rca_factories(self.slicer.view_manager, self.server)
@@ -74,6 +76,8 @@ class ReaderStudyApp(TrameApp):
         state.model_stage = ""
         state.model_probabilities = ""
         state.model_notice = ""
+        state.model_warnings = ""
+        state.mask_check = ""
         state.reader_stage = None
         state.reader_confidence = 3
         state.attention_visible = True
@@ -87,9 +91,13 @@ class ReaderStudyApp(TrameApp):
         state.change("attention_visible", "attention_opacity")(self._on_attention_display)
         state.change("sequence")(self._on_sequence)
         state.change("edit_mode")(self._on_edit_mode)
+        state.change("reader_id")(self._on_reader_id)
+
+    def _reader(self) -> str:
+        return (self.state.reader_id or "").strip()
 
     def _refresh_case_items(self):
-        done = answered_cases(self.results_csv, self.state.reader_id)
+        done = self.store.answered_cases(self._reader())
         self.state.case_items = [{"title": c.case_id, "value": i, "done": c.case_id in done}
                                  for i, c in enumerate(self.cases)]
         self.state.progress_text = f"{len(done.keys() & {c.case_id for c in self.cases})} / {len(self.cases)} answered"
@@ -102,7 +110,8 @@ class ReaderStudyApp(TrameApp):
         state = self.state
         self._cancel_pending()
         state.case_index, state.case_error, state.revealed, state.model_ready = index, "", False, False
-        state.model_stage = state.model_probabilities = state.model_notice = ""
+        self._hide_model_answer()
+        state.mask_check = ""
         state.reader_stage, state.reader_confidence, state.edit_mode = None, 3, "none"
         self.case_nodes, self.volumes, self.mask_edited, self._tracking_edits = None, {}, False, False
         state.mask_edited, state.liver_ml = False, 0.0
@@ -126,10 +135,7 @@ class ReaderStudyApp(TrameApp):
         state.sequence = "t2" if "t2" in self.volumes else "t1"
         self._show_sequence(state.sequence)
         self.case_started = time.monotonic()
-        answered = answered_cases(self.results_csv, state.reader_id).get(case.case_id)
-        if answered:   # answered before (e.g. the page was reloaded): show it, never ask twice
-            state.reader_stage, state.reader_confidence = answered["reader_stage"], int(answered["reader_confidence"])
-            state.revealed = True
+        self._sync_answer()
         state.status = f"Case {case.case_id} loaded. Staging..."
         self.stage()
 
@@ -152,6 +158,7 @@ class ReaderStudyApp(TrameApp):
 
     def _on_sequence(self, sequence, **_):
         self._show_sequence(sequence)
+        self._show_mask_check()
 
     # -- staging -----------------------------------------------------------------------------------------------
 
@@ -187,18 +194,59 @@ class ReaderStudyApp(TrameApp):
             self._after_staging()
 
     def _after_staging(self):
-        result = self.case_nodes.result
         state = self.state
         state.model_ready = True
-        state.model_stage = result["stage"]
-        state.model_probabilities = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
-        state.model_notice = result.get("notice") or ""
+        if state.revealed:
+            self._reveal_model_answer()
+        self._show_mask_check()
         if self.case_nodes.previous_result:
             done = "Re-staged with the edited mask." if self.mask_edited else "Re-staged (mask unchanged)."
         else:
             done = "Staged."
         state.status = done + ("" if state.revealed else " Enter your stage to reveal the model's.")
         self._show_sequence(state.sequence)
+
+    # -- blinding: the model's answer reaches the browser state only once this reader's answer is stored -------
+
+    def _reveal_model_answer(self):
+        result = self.case_nodes.result
+        self.state.model_stage = result["stage"]
+        self.state.model_probabilities = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
+        self.state.model_notice = result.get("notice") or ""
+        self.state.model_warnings = " ".join(other_warnings(result))
+
+    def _hide_model_answer(self):
+        state = self.state
+        state.model_stage = state.model_probabilities = state.model_notice = state.model_warnings = ""
+
+    def _sync_answer(self):
+        """Show this reader's stored answer for the open case (a reloaded page, another tab, a changed reader ID),
+        or hide the model's answer when this reader has not answered it yet."""
+        state = self.state
+        if state.case_index < 0:
+            return
+        answered = self.store.answered_cases(self._reader()).get(self.cases[state.case_index].case_id)
+        if answered:   # answered before: show it, never ask twice
+            state.reader_stage, state.reader_confidence = answered["reader_stage"], int(answered["reader_confidence"])
+            state.revealed = True
+            if state.model_ready:
+                self._reveal_model_answer()
+        else:
+            state.revealed = False
+            state.reader_stage, state.reader_confidence = None, 3
+            self._hide_model_answer()
+
+    def _on_reader_id(self, **_):
+        self._refresh_case_items()
+        self._sync_answer()
+
+    def _show_mask_check(self):
+        """Mask quality is not the model's stage: shown before the reader answers."""
+        if not self.case_nodes:
+            self.state.mask_check = ""
+            return
+        reasons = mask_check_reasons(self.case_nodes.result, self.state.sequence)
+        self.state.mask_check = ("Check the liver mask: " + "; ".join(reasons)) if reasons else ""
 
     def _cancel_pending(self):
         if self.pending is not None:
@@ -259,20 +307,23 @@ class ReaderStudyApp(TrameApp):
 
     def submit_reader(self):
         state = self.state
-        if state.reader_stage not in STAGES or not state.model_ready or state.case_index < 0:
+        if state.reader_stage not in STAGES or not state.model_ready or state.case_index < 0 or state.revealed:
+            return
+        if not self._reader():
+            state.status = "Enter your reader ID first."
             return
         case = self.cases[state.case_index]
         result = self.case_nodes.result
-        append_answer(self.results_csv, ReaderAnswer(
-            reader_id=state.reader_id, case_id=case.case_id, reader_stage=state.reader_stage,
+        stored = self.store.add(ReaderAnswer(
+            reader_id=self._reader(), case_id=case.case_id, reader_stage=state.reader_stage,
             reader_confidence=int(state.reader_confidence), model_stage=result["stage"],
             p_mild=round(result["probabilities"]["mild"], 4), p_moderate=round(result["probabilities"]["moderate"], 4),
             p_severe=round(result["probabilities"]["severe"], 4),
             seconds_spent=round(time.monotonic() - self.case_started, 1), mask_edited=self.mask_edited,
             truth_stage=case.truth or "", model_demonstration_only=bool(result.get("demonstration_only")),
             answered_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
-        state.revealed = True
-        state.status = "Answer saved."
+        self._sync_answer()   # stored now (or earlier, from another tab: that first answer is the one kept)
+        state.status = "Answer saved." if stored else "You had already answered this case; your first answer is kept."
         self._refresh_case_items()
 
     def next_case(self):
@@ -280,7 +331,9 @@ class ReaderStudyApp(TrameApp):
             self.load_case(self.state.case_index + 1)
 
     def open_summary(self):
-        self.state.summary = agreement_summary(read_answers(self.results_csv))
+        # This reader's answers only: other readers' answers (and the model's stages on cases this reader has
+        # not seen) stay out of the page. The study-wide summary is `cirrhosis-staging study-export`.
+        self.state.summary = agreement_summary(self.store.answers(self._reader()))
         self.state.show_summary = True
 
     # -- UI ----------------------------------------------------------------------------------------------------
@@ -312,6 +365,8 @@ class ReaderStudyApp(TrameApp):
                     v3.VDivider(classes="my-2")
                     html.Div("Liver mask: {{ liver_ml }} mL{{ mask_edited ? ' (edited)' : '' }}", id="liver-ml",
                              classes="text-body-2")
+                    v3.VAlert("{{ mask_check }}", type="warning", v_if=("mask_check",), id="mask-check",
+                              density="compact", classes="my-1")
                     with v3.VBtnToggle(v_model=("edit_mode",), density="compact", mandatory=True, classes="my-2"):
                         v3.VBtn("View", value="none", id="mode-none")
                         v3.VBtn("Paint liver", value="paint", id="mode-paint", disabled=("!model_ready",))
@@ -334,6 +389,7 @@ class ReaderStudyApp(TrameApp):
                         html.Div("Model: {{ model_stage }}", id="model-stage", classes="text-h6")
                         html.Div("{{ model_probabilities }}", classes="text-caption")
                         html.Div("{{ model_notice }}", classes="text-caption text-warning")
+                        html.Div("{{ model_warnings }}", id="model-warnings", classes="text-caption text-warning")
                     v3.VBtn("Next case", id="next-button", click=self.next_case, classes="mt-2",
                             disabled=("!revealed",))
             with v3.VMain():
@@ -341,7 +397,7 @@ class ReaderStudyApp(TrameApp):
                     self.layout_manager.initialize_layout_grid(layout)
             with v3.VDialog(v_model=("show_summary",), max_width=600):
                 with v3.VCard(id="summary-card", classes="pa-4"):
-                    v3.VCardTitle("Reader vs model")
+                    v3.VCardTitle("{{ reader_id }} vs model")
                     html.Div("Answers: {{ summary.answers }}", id="summary-answers")
                     html.Div("Cohen's kappa: {{ summary.kappa === null ? '-' : summary.kappa.toFixed(3) }}; "
                              "quadratic: {{ summary.quadratic_kappa === null ? '-' : "

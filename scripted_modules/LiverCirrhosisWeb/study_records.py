@@ -1,18 +1,16 @@
-"""Reader-study results: one CSV row per (reader, case) answer, appended and synced to disk at once, so a
-crash or a closed tab never loses an answer already given; and the agreement summary."""
+"""Reader-study answers: the record of one answer, reading the answers CSV of earlier versions (to migrate it
+into the SQLite store), and the agreement summary."""
 
 from __future__ import annotations
 
 import csv
-import fcntl
-import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
+from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.evaluation.metrics import confusion_matrix, quadratic_kappa
-from CirrhosisStaging.io.csv_safety import SafeDictWriter
 from CirrhosisStaging.staging.stages import STAGES
 
 
@@ -34,47 +32,55 @@ class ReaderAnswer:
 
 
 COLUMNS = [f.name for f in fields(ReaderAnswer)]
+_REQUIRED = COLUMNS[:10]   # through mask_edited: what every version wrote
 
 
-def append_answer(path, answer: ReaderAnswer) -> None:
-    """Append one row (header first if the file is new), under a file lock, flushed and fsynced."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            writer = SafeDictWriter(handle, fieldnames=COLUMNS)   # reader ids are typed by people
-            if handle.tell() == 0:
-                writer.writeheader()
-            writer.writerow(asdict(answer))
-            handle.flush()
-            os.fsync(handle.fileno())
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def read_answers(path) -> list[dict]:
+def read_legacy_csv(path) -> list[ReaderAnswer]:
+    """Answers from a CSV of earlier versions (one row appended per answer). A row torn by a crash mid-write
+    (missing or unreadable fields) is skipped rather than merged with the next one."""
     path = Path(path)
     if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [row for row in csv.DictReader(handle) if row.get("case_id")]
+        raise InputError(path, "answers CSV not found")
+    answers = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not set(_REQUIRED) <= set(reader.fieldnames or ()):
+            raise InputError(path, f"not a reader answers CSV (needs the columns {', '.join(_REQUIRED)})")
+        for row in reader:
+            answer = _answer_from_row(row)
+            if answer is not None:
+                answers.append(answer)
+    return answers
 
 
-def answered_cases(path, reader_id: str) -> dict[str, dict]:
-    """case_id -> the reader's latest answer."""
-    return {row["case_id"]: row for row in read_answers(path) if row["reader_id"] == reader_id}
+def _answer_from_row(row: dict) -> ReaderAnswer | None:
+    if any(not row.get(name) for name in _REQUIRED) or row.get(None):   # torn: fields missing, or spilled over
+        return None
+    if row["reader_stage"] not in STAGES or row["model_stage"] not in STAGES:
+        return None
+    try:
+        return ReaderAnswer(
+            reader_id=row["reader_id"], case_id=row["case_id"], reader_stage=row["reader_stage"],
+            reader_confidence=int(row["reader_confidence"]), model_stage=row["model_stage"],
+            p_mild=float(row["p_mild"]), p_moderate=float(row["p_moderate"]), p_severe=float(row["p_severe"]),
+            seconds_spent=float(row["seconds_spent"]), mask_edited=row["mask_edited"] == "True",
+            truth_stage=row.get("truth_stage") or "",
+            model_demonstration_only=(row.get("model_demonstration_only") or "True") == "True",
+            answered_at=row.get("answered_at") or "")
+    except ValueError:
+        return None
 
 
 def agreement_summary(rows: list[dict]) -> dict:
     """Reader vs model: counts, Cohen's kappa (unweighted and quadratic), confusion matrix (rows reader,
-    columns model); accuracy of each against the reference stage where one exists."""
+    columns model); accuracy of each against the reference stage where one exists, and the reader-vs-reference
+    confusion matrix (rows reader, columns reference)."""
     index = {name: i for i, name in enumerate(STAGES)}
     pairs = [(index[r["reader_stage"]], index[r["model_stage"]]) for r in rows
              if r["reader_stage"] in index and r["model_stage"] in index]
     summary = {"answers": len(pairs), "confusion_reader_vs_model": np.zeros((3, 3), int).tolist(),
                "kappa": None, "quadratic_kappa": None, "reader_accuracy": None, "model_accuracy": None,
-               "with_reference": 0}
+               "with_reference": 0, "confusion_reader_vs_reference": np.zeros((3, 3), int).tolist()}
     if not pairs:
         return summary
     reader, model = np.array(pairs).T
@@ -87,6 +93,8 @@ def agreement_summary(rows: list[dict]) -> dict:
         summary["with_reference"] = len(labelled)
         summary["reader_accuracy"] = float(np.mean([r["reader_stage"] == r["truth_stage"] for r in labelled]))
         summary["model_accuracy"] = float(np.mean([r["model_stage"] == r["truth_stage"] for r in labelled]))
+        summary["confusion_reader_vs_reference"] = confusion_matrix(
+            [index[r["reader_stage"]] for r in labelled], [index[r["truth_stage"]] for r in labelled], 3).tolist()
     return summary
 
 
@@ -95,3 +103,10 @@ def _cohen_kappa(confusion: np.ndarray) -> float | None:
     observed = np.trace(confusion) / total
     expected = float((confusion.sum(axis=0) * confusion.sum(axis=1)).sum()) / total ** 2
     return None if expected >= 1.0 else float((observed - expected) / (1.0 - expected))
+
+
+def study_summary(rows: list[dict]) -> dict:
+    """The whole study (every reader together) and each reader on their own."""
+    readers = sorted({r["reader_id"] for r in rows})
+    return {"all_readers": agreement_summary(rows),
+            "readers": {reader: agreement_summary([r for r in rows if r["reader_id"] == reader]) for reader in readers}}
