@@ -9,16 +9,44 @@ def register(subparsers) -> None:
         description="Write one weights file holding every member's weights and register it in the model manifest "
                     "as an ensemble: each member runs in its own model space and their organ probabilities are "
                     "averaged on the input's grid before edge refinement and the argmax.")
-    parser.add_argument("members", nargs="+", metavar="MODEL",
+    parser.add_argument("members", nargs="*", metavar="MODEL",
                         help="segmentation models in the manifest (name for the newest version, or name-version)")
+    parser.add_argument("--runs", nargs="+", metavar="DIR",
+                        help="instead of models: cross-validation fold runs (train-seg --folds K --fold I), shipped "
+                             "together, each at its last epoch")
+    parser.add_argument("--cross-validation", metavar="JSON",
+                        help="with --runs: the cross-validated figures to record (cross_validate_segmentation.py "
+                             "--json)")
     parser.add_argument("--publish", required=True, metavar="NAME:VERSION", help="name and version of the ensemble")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
+    import json
+
+    from ..errors import InputError
     from ..segmentation.training.publish import publish_ensemble
+    from ..segmentation.training.publish_folds import publish_fold_ensemble
 
     name, _, version = args.publish.partition(":")
-    weights = publish_ensemble(args.members, name, version or "1.0.0")
+    if bool(args.members) == bool(args.runs):
+        raise InputError(None, "give either published models or --runs, not both or neither")
+    if args.runs:
+        figures = _cross_validation_record(args.cross_validation) if args.cross_validation else None
+        weights = publish_fold_ensemble(args.runs, name, version or "1.0.0", figures)
+    else:
+        weights = publish_ensemble(args.members, name, version or "1.0.0")
     print(f"published {weights}")
     return 0
+
+
+def _cross_validation_record(path) -> dict:
+    """What the manifest keeps of a cross-validation report: mean and worst, and each subject's Dice."""
+    import json
+
+    report = json.loads(open(path, encoding="utf-8").read())
+    return {"summary": report["summary"], "mask_quality_checks": report.get("checks"),
+            "per_subject": {row["case"]: {"fold": row["fold"], "liver_dice": round(row["liver"]["dice"], 4),
+                                          "spleen_dice": round(row["spleen"]["dice"], 4)}
+                            for row in report["subjects"]},
+            "command": "Testing/benchmarks/cross_validate_segmentation.py --chaos CHAOS --runs FOLD_RUNS"}

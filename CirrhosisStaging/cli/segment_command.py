@@ -48,5 +48,7 @@ def run(args) -> int:
     print(json.dumps({"image": args.image, "mask": args.out, "model": segmenter.model_name,
                       "sha256": segmenter.sha256, "edge_radius_mm": segmenter.edge_radius_mm, "device": result.device,
                       "seconds": round(result.seconds, 2),
-                      "volumes_ml": label_volumes_ml(result.labels)}, indent=2))
+                      "volumes_ml": label_volumes_ml(result.labels),
+                      "quality": {"status": result.quality["status"], "reasons": result.quality["reasons"]}},
+                     indent=2))
     return 0

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import time
+
+import SimpleITK as sitk
 from dataclasses import asdict
 from datetime import datetime, timezone
 
@@ -14,7 +16,9 @@ from .. import __version__
 from ..data.labels import LIVER, SPLEEN
 from ..io import atomic_directory, write_image
 from ..io.output_checks import check_output_folder
+from ..segmentation.quality import assess_liver_mask
 from ..staging.stages import STAGES
+from .result_warnings import add_mask_quality
 from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
 
 SCHEMA_VERSION = 1
@@ -61,14 +65,18 @@ class CasePipeline:
         check_output_folder(out_dir, overwrite)   # a file, no permission or a full disk: refused before computing
         timings["read"] = time.perf_counter() - started
 
-        labels, sources = {}, {}
+        labels, sources, qualities = {}, {}, {}
         for sequence, item in inputs.items():
             step(f"segment_{sequence}")
             tic = time.perf_counter()
             if item.mask is not None:
                 labels[sequence], sources[sequence] = item.mask, "user"
+                # A corrected mask has no network evidence, but its side, size and pieces are still checked.
+                qualities[sequence] = assess_liver_mask(sitk.GetArrayViewFromImage(item.mask), item.image)
             else:
-                labels[sequence], sources[sequence] = self.segmenter.segment(item.image).labels, "model"
+                segmentation = self.segmenter.segment(item.image)
+                labels[sequence], sources[sequence] = segmentation.labels, "model"
+                qualities[sequence] = segmentation.quality
             timings[f"segment_{sequence}"] = time.perf_counter() - tic
 
         step("biomarkers")
@@ -88,6 +96,7 @@ class CasePipeline:
 
         preferred = "t1" if "t1" in inputs else "t2"  # 3D GRE: thinner slices, better volumes
         result = self._result(inputs, staged, sources, biomarkers, preferred, clinical, case_label)
+        add_mask_quality(result, qualities)
         with atomic_directory(out_dir, overwrite=overwrite) as work:
             for sequence, item in inputs.items():
                 write_image(liver_only(labels[sequence]), work / f"{sequence}_liver_mask.nii.gz")

@@ -1,4 +1,5 @@
-"""Page title (with the case label, if any) and the boxed notice."""
+"""Page title (with the case label, if any), the boxed notice and the boxed warnings (mask checks, inputs unlike
+the training data) that must be read before the result."""
 
 from __future__ import annotations
 
@@ -50,16 +51,46 @@ def notice_height_in(result: dict, width_in: float) -> float:
 
 def draw_notice(figure, band, result: dict) -> None:
     demonstration = bool(result.get("demonstration_only"))
-    face, edge, colour = ((style.WARNING_FACE, style.WARNING_EDGE, style.WARNING_TEXT) if demonstration
-                          else (style.INFO_FACE, style.INFO_EDGE, style.INFO_TEXT))
+    colours = ((style.WARNING_FACE, style.WARNING_EDGE, style.WARNING_TEXT) if demonstration
+               else (style.INFO_FACE, style.INFO_EDGE, style.INFO_TEXT))
+    heading, lines = notice_lines(result, band.width_in)
+    _draw_box(figure, band, heading, lines, colours, strong=demonstration)
+
+
+def warning_lines(result: dict, width_in: float) -> list[str]:
+    """The result's warnings, one wrapped paragraph each ("T1W: check the liver mask: ...")."""
+    warnings = result.get("warnings") if isinstance(result.get("warnings"), list) else []
+    characters = max(int((width_in - 0.45) / (_NOTICE_FONT / 72 * 0.62)), 20)
+    lines = []
+    for warning in warnings:
+        sequence = str(warning.get("sequence") or "").upper()
+        text = " ".join(f"{sequence + 'W: ' if sequence else ''}{warning.get('message', '')}".split())
+        lines += textwrap.wrap(text, characters, break_on_hyphens=False)
+    return lines
+
+
+def warnings_height_in(result: dict, width_in: float) -> float:
+    """0 when there is nothing to warn about (no box is drawn)."""
+    lines = warning_lines(result, width_in)
+    return 0.5 + _NOTICE_LINE_IN * len(lines) if lines else 0.0
+
+
+def draw_warnings(figure, band, result: dict) -> None:
+    codes = {warning.get("code") for warning in result.get("warnings") or []}
+    heading = "CHECK THE LIVER MASK BEFORE USING THIS RESULT" if codes == {"mask_check"} else "WARNINGS"
+    _draw_box(figure, band, heading, warning_lines(result, band.width_in),
+              (style.WARNING_FACE, style.WARNING_EDGE, style.WARNING_TEXT), strong=True)
+
+
+def _draw_box(figure, band, heading: str, lines: list[str], colours, strong: bool) -> None:
+    face, edge, colour = colours
     axis = band.inch_axes(figure)
     width, height = band.width_in, band.height_in
     axis.add_patch(FancyBboxPatch((0.03, 0.03), width - 0.06, height - 0.06, boxstyle="round,pad=0,rounding_size=0.06",
-                                  facecolor=face, edgecolor=edge, linewidth=1.6 if demonstration else 0.8))
+                                  facecolor=face, edgecolor=edge, linewidth=1.6 if strong else 0.8))
     axis.add_patch(FancyBboxPatch((0.03, 0.03), 0.09, height - 0.06, boxstyle="square,pad=0", facecolor=edge,
                                   edgecolor="none"))
-    heading, lines = notice_lines(result, width)
     axis.text(0.25, height - 0.14, heading, fontsize=style.FONT_BODY, fontweight="bold", color=edge, va="top")
     for number, line in enumerate(lines):
         axis.text(0.25, height - 0.36 - _NOTICE_LINE_IN * number, line, fontsize=_NOTICE_FONT, color=colour,
-                  va="top", fontweight="bold" if demonstration else "normal", parse_math=False)
+                  va="top", fontweight="bold" if strong else "normal", parse_math=False)

@@ -29,6 +29,8 @@ def build_figure(result: dict, views: dict[str, SequenceView] | None):
     footer.draw(figure, layout.take_bottom(footer.HEIGHT_IN), result)
     header.draw_title(figure, layout.take(header.TITLE_IN, 0.14), result)
     header.draw_notice(figure, layout.take(header.notice_height_in(result, width_in), 0.14), result)
+    if header.warnings_height_in(result, width_in):
+        header.draw_warnings(figure, layout.take(header.warnings_height_in(result, width_in), 0.14), result)
     _section(figure, layout, "Staging result")
     probability_panel.draw(figure, layout.take(probability_panel.HEIGHT_IN, _GAP_IN), result)
 

@@ -71,22 +71,23 @@ def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvide
 
 def left_share(mask: np.ndarray, image: sitk.Image) -> float:
     """Share of the mask's voxels on the patient's left of the body's midline (LPS x above the body's centre)."""
-    x_lps = _lps_x(image)
+    x_lps = lps_coordinate(image, 0)
     array = sitk.GetArrayViewFromImage(image)
     body = array > _foreground_threshold(array)
     midline = float(np.mean(x_lps[body])) if body.any() else float(np.mean(x_lps))
     return float(np.mean(x_lps[mask] > midline))
 
 
-def _lps_x(image: sitk.Image) -> np.ndarray:
-    """(z, y, x) array of each voxel centre's LPS x coordinate (patient's left positive), from the full header."""
+def lps_coordinate(image: sitk.Image, axis: int) -> np.ndarray:
+    """(z, y, x) array of each voxel centre's LPS coordinate along `axis` (0: x, patient's left positive; 1: y,
+    posterior; 2: z, superior), from the full header."""
     size = image.GetSize()
     direction = np.array(image.GetDirection()).reshape(3, 3)
-    step = direction[0] * np.array(image.GetSpacing())   # x(LPS) change per index step along i, j, k
+    step = direction[axis] * np.array(image.GetSpacing())   # change per index step along i, j, k
     i = np.arange(size[0])[None, None, :] * step[0]
     j = np.arange(size[1])[None, :, None] * step[1]
     k = np.arange(size[2])[:, None, None] * step[2]
-    return (image.GetOrigin()[0] + i + j + k).astype(np.float32)
+    return (image.GetOrigin()[axis] + i + j + k).astype(np.float32)
 
 
 def _foreground_threshold(array: np.ndarray) -> float:

@@ -53,13 +53,18 @@ class RandOrganContrastd(RandomizableTransform, MapTransform):
                 if inside.sum() < 20 or self.R.random() < 0.35:
                     continue
                 factor = float(np.exp(self.R.uniform(*np.log(self.factors))))
-                values = image[inside]
-                vessels = float(np.percentile(values, VESSEL_PERCENTILE))
-                spread = max(float(values.std()), 1e-3)
-                keep = 1.0 / (1.0 + np.exp(-(values - vessels) / (0.25 * spread)))   # soft: no edge at the threshold
-                image[inside] = keep * values + (1.0 - keep) * (floor + (values - floor) * factor)
+                image[inside] = scale_organ(image[inside], factor, floor)
             data[key] = image
         return data
+
+
+def scale_organ(values: np.ndarray, factor: float, floor: float) -> np.ndarray:
+    """An organ's voxel values scaled about `floor` by `factor`, blending back to the original above the organ's
+    VESSEL_PERCENTILE (its vessels stay bright; the blend is soft so no edge appears at the threshold)."""
+    vessels = float(np.percentile(values, VESSEL_PERCENTILE))
+    spread = max(float(values.std()), 1e-3)
+    keep = 1.0 / (1.0 + np.exp(-(values - vessels) / (0.25 * spread)))
+    return keep * values + (1.0 - keep) * (floor + (values - floor) * factor)
 
 
 class RandFluidStructured(RandomizableTransform, MapTransform):

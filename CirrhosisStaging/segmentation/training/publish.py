@@ -14,11 +14,18 @@ CHAOS_LICENCE = ("CC BY-NC-SA 4.0: trained on CHAOS MR data (Kavur et al., Medic
                  "2021; doi:10.5281/zenodo.3362844); non-commercial use, share alike")
 
 
+def save_weights(state: dict, path: Path) -> Path:
+    """A tensors-only weights file, written atomically (contiguous tensors: no views of larger storages)."""
+    import torch
+
+    with atomic_path(path) as temporary:
+        torch.save({key: value.contiguous() for key, value in state.items()}, temporary)
+    return path
+
+
 def publish_segmentation(run_dir, name: str, version: str, training_data: str, licence: str = CHAOS_LICENCE,
                          manifest_path=None, expected_seconds: dict | None = None) -> Path:
     """Copy run_dir/best.pt next to the manifest as <name>-<version>.pt and register it; returns the weights path."""
-    import torch
-
     run_dir = Path(run_dir)
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
     config = json.loads((run_dir / "config.json").read_text())
@@ -26,10 +33,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     split = json.loads((run_dir / "split.json").read_text())
     best = max(history, key=lambda r: r.get("selection_score", r.get("val_dice_liver", -1)), default={})
 
-    state = load_torch_file(run_dir / "best.pt")
-    weights = manifest_path.parent / f"{name}-{version}.pt"
-    with atomic_path(weights) as temporary:
-        torch.save({key: value.contiguous() for key, value in state.items()}, temporary)
+    weights = save_weights(load_torch_file(run_dir / "best.pt"), manifest_path.parent / f"{name}-{version}.pt")
     if config.get("init_weights"):   # provenance of a fine-tuned model, in the manifest's own words
         training_data += f"; fine-tuned from {Path(config['init_weights']).name}"
     held_out = [item.removeprefix("chaos-") for item in split["validation"] if item.startswith("chaos-")]
@@ -58,8 +62,6 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
 def publish_ensemble(member_keys: list[str], name: str, version: str, manifest_path=None) -> Path:
     """Ship already published segmentation models as one ensemble entry: one file with every member's weights
     (under "0.", "1.", ...), each member's architecture and model space; their probabilities are averaged."""
-    import torch
-
     from ...errors import InputError
     from ...models import find_model, load_manifest, load_state_dict
     from ..network import ENSEMBLE
@@ -74,11 +76,9 @@ def publish_ensemble(member_keys: list[str], name: str, version: str, manifest_p
             raise InputError(manifest_path, f"{member.key} is itself an ensemble: list its members instead")
         if member.labels != members[0].labels:
             raise InputError(manifest_path, f"{member.key} has other labels than {members[0].key}: cannot average them")
-    state = {f"{index}.{key}": value.contiguous() for index, member in enumerate(members)
+    state = {f"{index}.{key}": value for index, member in enumerate(members)
              for key, value in load_state_dict(member).items()}
-    weights = manifest_path.parent / f"{name}-{version}.pt"
-    with atomic_path(weights) as temporary:
-        torch.save(state, temporary)
+    weights = save_weights(state, manifest_path.parent / f"{name}-{version}.pt")
     keys = ", ".join(member.key for member in members)
     entry = {
         "name": name, "version": version, "task": "segmentation",

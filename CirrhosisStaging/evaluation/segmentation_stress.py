@@ -1,0 +1,196 @@
+"""Realistic changes of a labelled scan, for stress-testing segmentation (the robustness benchmark).
+
+Each change takes (image, labels (z, y, x)) and returns a changed pair on which the labels are still true: the
+appearances that broke the 1.x networks on real scans (a dark, iron-laden liver; a large fluid-filled stomach),
+acquisition changes (bias field, T1-like contrast, a field of view cut at the dome or below the liver) and
+cirrhotic shapes (nodular surface, shrunken right lobe, ascites). Positions come from the full header (LPS), so
+"the patient's left" and "the dome" are right on any orientation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import SimpleITK as sitk
+from scipy import ndimage
+
+from ..io.geometry import Grid
+from ..preprocessing.intensity import body_mask
+from ..segmentation.labels import LIVER, SPLEEN
+from ..segmentation.quality import lps_coordinate
+from ..segmentation.training.organ_augmentation import scale_organ
+
+Change = Callable[[sitk.Image, np.ndarray, np.random.Generator], tuple[sitk.Image, np.ndarray]]
+
+
+def _with_array(image: sitk.Image, array: np.ndarray) -> sitk.Image:
+    return Grid.of(image).apply_to(sitk.GetImageFromArray(array.astype(np.float32)))
+
+
+def _fluid_level(array: np.ndarray, body: np.ndarray) -> float:
+    """Free fluid on T2: brighter than any organ (above the body's 99th percentile)."""
+    return float(np.percentile(array[body], 99.0)) * 1.1
+
+
+def _paint(array: np.ndarray, region: np.ndarray, level: float, rng) -> None:
+    array[region] = level * (1.0 + rng.normal(0.0, 0.04, int(region.sum())))
+
+
+def dark_liver(factor: float) -> Change:
+    """Liver signal multiplied by `factor` (0.3-0.6: iron overload on T2), its vessels kept bright."""
+    def change(image, labels, rng):
+        array = sitk.GetArrayFromImage(image).astype(np.float32)
+        liver = labels == LIVER
+        array[liver] = scale_organ(array[liver], factor, 0.0)   # magnitude MRI: 0 is no signal
+        return _with_array(image, array), labels
+    change.__name__ = f"dark_liver_x{factor:g}"
+    return change
+
+
+def fluid_stomach(image, labels, rng, volume_ml: float = 500.0):
+    """A fluid-filled stomach (~`volume_ml`, brighter than the liver) in the left upper quadrant, against the
+    liver's left edge at the height of its upper half; painted over background only."""
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    body = body_mask(image)
+    x, y, z = (lps_coordinate(image, axis) for axis in range(3))
+    liver = labels == LIVER
+    left_edge = float(np.percentile(x[liver], 98))
+    centre = np.array([left_edge + 40.0, float(np.mean(y[liver])) - 20.0,
+                       float(np.percentile(z[liver], 70))])   # anterior (y smaller) and upper
+    radii = np.array([45.0, 40.0, 55.0]) * (volume_ml / (4 / 3 * np.pi * 45 * 40 * 55 / 1000)) ** (1 / 3)
+    inside = (((x - centre[0]) / radii[0]) ** 2 + ((y - centre[1]) / radii[1]) ** 2
+              + ((z - centre[2]) / radii[2]) ** 2) <= 1.0
+    _paint(array, inside & (labels == 0) & body, _fluid_level(array, body), rng)
+    return _with_array(image, array), labels
+
+
+def bias_field(image, labels, rng, strength: float = 0.6):
+    """A smooth multiplicative field from x(1 - strength) to x(1 + strength) across the field of view."""
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    grids = np.meshgrid(*[np.linspace(-1, 1, n) for n in array.shape], indexing="ij")
+    field = 1.0 + strength * np.clip(0.6 * grids[2] + 0.5 * grids[1] ** 2 - 0.2 + 0.3 * grids[0], -1, 1)
+    return _with_array(image, array * field), labels
+
+
+def t1_like(image, labels, rng):
+    """Contrast inverted inside the body (fluid dark, liver brighter than spleen), a gamma on top."""
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    body = body_mask(image)
+    low, high = np.percentile(array[body], [0.5, 99.5])
+    inverted = np.clip(high + low - array, low, high)
+    scaled = low + (high - low) * ((inverted - low) / max(high - low, 1e-6)) ** 0.8
+    array[body] = scaled[body]
+    return _with_array(image, array), labels
+
+
+def _cut_slices(image, labels, keep: np.ndarray):
+    """Keep the slices (third index axis) where `keep` is true (a contiguous run)."""
+    indices = np.flatnonzero(keep)
+    first, last = int(indices[0]), int(indices[-1]) + 1
+    return image[:, :, first:last], labels[first:last]
+
+
+def _slice_heights(image) -> np.ndarray:
+    """LPS z (superior) of each slice's centre."""
+    return lps_coordinate(image, 2)[:, image.GetSize()[1] // 2, image.GetSize()[0] // 2]
+
+
+def cut_at_dome(image, labels, rng, share: float = 0.3):
+    """Field of view ending below the dome: the upper `share` of the liver's height is not imaged."""
+    heights = _slice_heights(image)
+    liver_heights = heights[(labels == LIVER).any(axis=(1, 2))]
+    cut = liver_heights.max() - share * (liver_heights.max() - liver_heights.min())
+    return _cut_slices(image, labels, heights <= cut)
+
+
+def cut_below_liver(image, labels, rng):
+    """Field of view ending one slice below the liver (no pelvis, kidneys cut)."""
+    heights = _slice_heights(image)
+    on_liver = np.flatnonzero((labels == LIVER).any(axis=(1, 2)))
+    lowest = heights[on_liver].min()
+    below = heights[heights < lowest]
+    floor = below.max() if below.size else lowest
+    return _cut_slices(image, labels, heights >= floor)
+
+
+def _signed_distance(mask: np.ndarray, spacing_zyx) -> np.ndarray:
+    """mm, negative inside the mask."""
+    return (ndimage.distance_transform_edt(~mask, sampling=spacing_zyx)
+            - ndimage.distance_transform_edt(mask, sampling=spacing_zyx))
+
+
+def nodular_surface(image, labels, rng, amplitude_mm: float = 3.0, nodule_mm: float = 6.0):
+    """The liver's boundary moved in and out by smooth random bumps (regenerative nodules on the surface); gained
+    voxels take the liver's median signal, lost ones the fat or fluid that was around."""
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    spacing = np.array(image.GetSpacing()[::-1])
+    liver = labels == LIVER
+    noise = ndimage.gaussian_filter(rng.normal(size=liver.shape), nodule_mm / spacing)
+    noise *= amplitude_mm / max(float(noise.std()), 1e-6)
+    nodular = (_signed_distance(liver, spacing) < noise) & ((labels == 0) | liver)
+    gained, lost = nodular & ~liver, liver & ~nodular
+    array[gained] = float(np.median(array[liver]))
+    array[lost] = float(np.percentile(array[body_mask(image)], 30))
+    labels = labels.copy()
+    labels[gained], labels[lost] = LIVER, 0
+    return _with_array(image, array), labels
+
+
+def shrunken_right_lobe(image, labels, rng, depth_mm: float = 12.0):
+    """Right-lobe atrophy: the liver's right part loses its outer `depth_mm`, replaced by fluid (ascites fills
+    the space, as on real cirrhotic scans)."""
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    spacing = np.array(image.GetSpacing()[::-1])
+    liver = labels == LIVER
+    x = lps_coordinate(image, 0)
+    right = x < float(np.mean(x[liver])) - 20.0
+    lost = liver & right & (_signed_distance(liver, spacing) > -depth_mm)
+    _paint(array, lost, _fluid_level(array, body_mask(image)), rng)
+    labels = labels.copy()
+    labels[lost] = 0
+    return _with_array(image, array), labels
+
+
+def ascites(image, labels, rng, thickness_mm: float = 10.0):
+    """Free fluid in a rim up to `thickness_mm` around liver and spleen, over background voxels."""
+    array = sitk.GetArrayFromImage(image).astype(np.float32)
+    spacing = np.array(image.GetSpacing()[::-1])
+    body = body_mask(image)
+    organs = (labels == LIVER) | (labels == SPLEEN)
+    rim = (ndimage.distance_transform_edt(~organs, sampling=spacing) <= thickness_mm) & (labels == 0) & body
+    _paint(array, rim, _fluid_level(array, body), rng)
+    return _with_array(image, array), labels
+
+
+def cirrhotic(image, labels, rng):
+    """All cirrhotic changes at once: shrunken right lobe, nodular surface, ascites, a darker liver."""
+    for change in (shrunken_right_lobe, nodular_surface, ascites, dark_liver(0.6)):
+        image, labels = change(image, labels, rng)
+    return image, labels
+
+
+def mirrored(image, labels, rng):
+    """The image mirrored left-right with its header unchanged (a wrong header): the liver on the patient's left."""
+    axis = int(np.argmax(np.abs(np.array(image.GetDirection()).reshape(3, 3)[0])))   # index axis along LPS x
+    flip = [False, False, False]
+    flip[axis] = True
+    flipped = sitk.Flip(image, flip, flipAboutOrigin=False)
+    flipped.CopyInformation(image)
+    return flipped, np.flip(labels, axis=2 - axis).copy()
+
+
+STRESS_CHANGES: dict[str, Change] = {
+    "dark_liver_x0.6": dark_liver(0.6),
+    "dark_liver_x0.3": dark_liver(0.3),
+    "fluid_stomach": fluid_stomach,
+    "bias_field": bias_field,
+    "t1_like": t1_like,
+    "cut_at_dome": cut_at_dome,
+    "cut_below_liver": cut_below_liver,
+    "nodular_surface": nodular_surface,
+    "shrunken_right_lobe": shrunken_right_lobe,
+    "ascites": ascites,
+    "cirrhotic": cirrhotic,
+    "mirrored": mirrored,
+}

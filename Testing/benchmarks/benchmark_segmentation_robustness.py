@@ -1,0 +1,129 @@
+"""Segmentation robustness: liver and spleen Dice on realistic changes of the CHAOS scans, and how often the mask
+quality flag catches a failure (liver Dice under 0.85) or cries wolf (liver Dice 0.90 or more flagged).
+
+Each subject is scored only by networks that never trained on it: the cross-validation fold runs (--runs), or a
+published model (--model) on the subjects its manifest entry holds out (or --ids).
+
+    .venv/bin/python Testing/benchmarks/benchmark_segmentation_robustness.py --chaos ../shared/data/chaos_t2spir \
+        --runs runs/cv/fold0 ... runs/cv/fold4 [--changes dark_liver_x0.3,fluid_stomach] [--json out.json]
+    .venv/bin/python Testing/benchmarks/benchmark_segmentation_robustness.py --chaos ../shared/data/chaos_t2spir \
+        --model liver-spleen-unet-1.5.0
+
+Changes: CirrhosisStaging/evaluation/segmentation_stress.py (seeded per subject and change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import zlib
+
+import numpy as np
+import SimpleITK as sitk
+
+from CirrhosisStaging.data import list_chaos_cases
+from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
+from CirrhosisStaging.io import read_image, read_mask, validate_image
+from CirrhosisStaging.segmentation.cross_validation import fold_segmenter, load_fold_runs, runs_for
+
+FAILED_BELOW = 0.85     # liver Dice under this is a failure the flag should catch
+GOOD_FROM = 0.90        # liver Dice from this on should not be flagged
+
+
+def main() -> None:
+    from cross_validate_segmentation import score_labels
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chaos", required=True)
+    parser.add_argument("--runs", nargs="+", help="cross-validation fold run folders")
+    parser.add_argument("--model", help="a published segmentation model instead of fold runs")
+    parser.add_argument("--ids", help="subjects to use (default: all the folds or the model hold out)")
+    parser.add_argument("--changes", help=f"comma-separated, from {', '.join(STRESS_CHANGES)} (default: all)")
+    parser.add_argument("--no-original", action="store_true", help="skip the unchanged scans")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    if bool(args.runs) == bool(args.model):
+        parser.error("give --runs or --model")
+    changes = {"original": None} if not args.no_original else {}
+    for name in (args.changes.split(",") if args.changes else STRESS_CHANGES):
+        changes[name] = STRESS_CHANGES[name]
+    scorer = _Scorer(args)
+    rows = []
+    cases = [case for case in list_chaos_cases(args.chaos) if scorer.can_score(case.subject_id)]
+    if args.ids:
+        cases = [case for case in cases if case.subject_id in args.ids.split(",")]
+    for case in cases:
+        image = validate_image(read_image(case.image), case.image)
+        truth = sitk.GetArrayFromImage(read_mask(case.label))
+        for name, change in changes.items():
+            rng = np.random.default_rng(zlib.crc32(f"{case.subject_id}-{name}".encode()))
+            changed, labels = (image, truth) if change is None else change(image, truth, rng)
+            result = scorer.segmenter(case.subject_id).segment(changed)
+            row = {"case": f"chaos-{case.subject_id}", "change": name, "quality": result.quality,
+                   **score_labels(sitk.GetArrayFromImage(result.labels), labels, changed.GetSpacing()[::-1])}
+            rows.append(row)
+            print(f"chaos-{case.subject_id:>3} {name:>20}  liver {row['liver']['dice']:.3f}  spleen "
+                  f"{row['spleen']['dice']:.3f}  {result.quality['status']} {'; '.join(result.quality['reasons'])}",
+                  flush=True)
+    report = summarize(rows)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"model": args.model, "runs": args.runs, "rows": rows, "summary": report}, handle, indent=2)
+
+
+class _Scorer:
+    """Which network may score a subject: its fold's (runs) or the published model's held-out subjects."""
+
+    def __init__(self, args):
+        self.device, self._cache = args.device, {}
+        if args.runs:
+            self.runs = load_fold_runs(args.runs)
+            self.model = None
+        else:
+            from CirrhosisStaging.models import find_model
+            from CirrhosisStaging.segmentation.loading import load_segmenter
+
+            self.runs = None
+            self.model = load_segmenter(args.device, args.model)
+            self.held_out = set(map(str, find_model("segmentation", args.model).validation.get("held_out_subjects", [])))
+            if args.ids:
+                self.held_out = set(args.ids.split(","))
+
+    def can_score(self, subject: str) -> bool:
+        return bool(runs_for(f"chaos-{subject}", self.runs)) if self.runs else subject in self.held_out
+
+    def segmenter(self, subject: str):
+        if self.model is not None:
+            return self.model
+        fold = runs_for(f"chaos-{subject}", self.runs)
+        key = tuple(run.path for run in fold)
+        if key not in self._cache:
+            self._cache[key] = fold_segmenter(fold, self.device)
+        return self._cache[key]
+
+
+def summarize(rows: list[dict]) -> dict:
+    """Per change: mean and worst liver Dice, mean spleen Dice, share flagged; overall catch and false-alarm rates."""
+    report = {}
+    print(f"\n{'change':>20} {'n':>3} {'liver mean':>10} {'worst':>6} {'spleen mean':>11} {'flagged':>8}")
+    for name in dict.fromkeys(row["change"] for row in rows):
+        group = [row for row in rows if row["change"] == name]
+        liver = [row["liver"]["dice"] for row in group]
+        flagged = sum(row["quality"]["status"] == "check" for row in group)
+        report[name] = {"n": len(group), "liver_mean": float(np.mean(liver)), "liver_worst": float(np.min(liver)),
+                        "spleen_mean": float(np.mean([row["spleen"]["dice"] for row in group])), "flagged": flagged}
+        print(f"{name:>20} {len(group):>3} {np.mean(liver):>10.3f} {np.min(liver):>6.3f} "
+              f"{report[name]['spleen_mean']:>11.3f} {flagged:>5}/{len(group)}")
+    failures = [row for row in rows if row["liver"]["dice"] < FAILED_BELOW]
+    good = [row for row in rows if row["liver"]["dice"] >= GOOD_FROM]
+    caught = sum(row["quality"]["status"] == "check" for row in failures)
+    alarms = sum(row["quality"]["status"] == "check" for row in good)
+    report["flag"] = {"failures": len(failures), "caught": caught, "good": len(good), "false_alarms": alarms}
+    print(f"\nmask quality flag: caught {caught} of {len(failures)} failures (liver Dice < {FAILED_BELOW}); "
+          f"flagged {alarms} of {len(good)} good masks (liver Dice >= {GOOD_FROM})")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Cross-validation splitting: every subject held out by exactly one fold, never trained on by the fold that
+scores it; fold runs that leak or overlap are refused; train-seg --folds writes such a split and keeps the last
+epoch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from CirrhosisStaging.cli.main import main
+from CirrhosisStaging.errors import InputError
+from CirrhosisStaging.io import write_image
+from CirrhosisStaging.segmentation.cross_validation import load_fold_runs, runs_for
+from CirrhosisStaging.segmentation.training.folds import held_out_fold
+from synthetic_volumes import make_volume, organ_mask
+
+SUBJECTS = [f"chaos-{i}" for i in (1, 2, 5, 8, 10, 13, 19, 20, 22, 32, 33, 34, 37, 39)]
+
+
+@pytest.mark.parametrize("folds", [2, 5, 14])
+def test_folds_cover_every_subject_once(folds):
+    held = [held_out_fold(SUBJECTS, folds, fold, seed=0) for fold in range(folds)]
+    assert sorted(s for fold in held for s in fold) == sorted(SUBJECTS)
+    assert max(map(len, held)) - min(map(len, held)) <= 1
+    assert held == [held_out_fold(list(reversed(SUBJECTS)), folds, f, seed=0) for f in range(folds)]   # order-free
+    assert held != [held_out_fold(SUBJECTS, folds, f, seed=1) for f in range(folds)] or folds == 14
+
+
+def test_bad_fold_numbers_are_refused():
+    for folds, fold in ((5, 5), (5, -1), (1, 0), (15, 0), (None, 1)):
+        with pytest.raises(InputError):
+            held_out_fold(SUBJECTS, folds, fold, seed=0)
+
+
+def _run(folder, train, validation):
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "best.pt").write_bytes(b"")
+    (folder / "split.json").write_text(json.dumps({"train": train, "validation": validation}))
+    return folder
+
+
+def test_fold_runs_that_leak_or_overlap_are_refused(tmp_path):
+    good = [_run(tmp_path / "a", ["chaos-2", "chaos-3"], ["chaos-1"]), _run(tmp_path / "b", ["chaos-1", "chaos-3"], ["chaos-2"]),
+            _run(tmp_path / "a2", ["chaos-2", "chaos-3"], ["chaos-1"])]   # fold a trained again: averaged for chaos-1
+    runs = load_fold_runs(good)
+    assert [run.path.name for run in runs_for("chaos-1", runs)] == ["a", "a2"] and runs_for("chaos-9", runs) == []
+    leak = _run(tmp_path / "leak", ["chaos-1", "chaos-3"], ["chaos-3"])
+    with pytest.raises(InputError, match="trained on the subjects it holds out"):
+        load_fold_runs([leak])
+    partial = _run(tmp_path / "partial", ["chaos-3"], ["chaos-1", "chaos-2"])
+    with pytest.raises(InputError, match="different fold splits"):
+        load_fold_runs([good[0], partial])
+    (good[1] / "best.pt").unlink()
+    with pytest.raises(InputError, match="best.pt is missing"):
+        load_fold_runs([good[1]])
+
+
+def test_train_seg_folds_splits_by_subject_and_keeps_the_last_epoch(tmp_path):
+    chaos = tmp_path / "chaos"
+    chaos.mkdir()
+    for index, subject in enumerate((1, 2, 5, 8, 10)):
+        image = make_volume(seed=index)
+        write_image(image, chaos / f"image_{subject}.nii.gz")
+        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    out = tmp_path / "fold1"
+    code = main(["train-seg", "--chaos", str(chaos), "--folds", "5", "--fold", "1", "--split-seed", "3",
+                 "--epochs", "2", "--iterations", "1", "--spacing", "8,8,12", "--normalization", "robust",
+                 "--organ-augmentation", "--volume-cache", str(tmp_path / "cache"), "--out", str(out)])
+    assert code == 0
+    split = json.loads((out / "split.json").read_text())
+    assert split["validation"] == held_out_fold(split["train"] + split["validation"], 5, 1, 3)
+    assert not set(split["train"]) & set(split["validation"]) and len(split["train"]) == 4
+    config = json.loads((out / "config.json").read_text())
+    assert config["select_on"] == "last" and config["architecture"]["normalization"] == "robust"
+    history = json.loads((out / "history.json").read_text())
+    assert [record["selection_score"] for record in history] == [1.0, 2.0]   # by epoch: the last one is best.pt
+    assert len(list((tmp_path / "cache").glob("chaos-*-robust.npz"))) == 5
+    runs = load_fold_runs([out])
+    assert runs_for(split["validation"][0], runs) == runs
+
+
+def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_path, monkeypatch, capsys):
+    """Two tiny fold runs -> combine-seg --runs: one checked file, the folds' normalisation kept per member, the
+    cross-validated figures recorded; the newest model then loads and segments on the input's grid."""
+    import torch
+
+    from CirrhosisStaging.io import Grid
+    from CirrhosisStaging.models import MANIFEST_ENV, find_model
+    from CirrhosisStaging.segmentation.loading import load_segmenter
+
+    chaos = tmp_path / "chaos"
+    chaos.mkdir()
+    for index, subject in enumerate((1, 2, 5, 8)):
+        image = make_volume(seed=index)
+        write_image(image, chaos / f"image_{subject}.nii.gz")
+        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    runs = []
+    for fold in (0, 1):
+        runs.append(tmp_path / f"fold{fold}")
+        assert main(["train-seg", "--chaos", str(chaos), "--folds", "2", "--fold", str(fold), "--epochs", "1",
+                     "--iterations", "1", "--spacing", "8,8,0", "--context-slices", "1", "--normalization", "robust",
+                     "--out", str(runs[-1])]) == 0
+    report = tmp_path / "cv.json"
+    report.write_text(json.dumps({"summary": {"liver": {"mean": {"dice": 0.5}}}, "checks": 1, "subjects": [
+        {"case": "chaos-1", "fold": "fold0", "liver": {"dice": 0.51234}, "spleen": {"dice": 0.4}}]}))
+    manifest = tmp_path / "models" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({"format_version": 1, "models": []}))
+    monkeypatch.setenv(MANIFEST_ENV, str(manifest))
+    assert main(["combine-seg", "--runs", *map(str, runs), "--cross-validation", str(report),
+                 "--publish", "fold-nets:2.0.0"]) == 0
+    entry = find_model("segmentation", "fold-nets")
+    assert [m["normalization"] for m in entry.architecture["members"]] == ["robust", "robust"]
+    assert entry.validation["cross_validation"]["per_subject"]["chaos-1"]["liver_dice"] == 0.5123
+    assert sorted(s for fold in entry.validation["folds"].values() for s in fold) == [f"chaos-{s}" for s in (1, 2, 5, 8)]
+    segmenter = load_segmenter("cpu")
+    assert [m.normalization for m in segmenter.members] == ["robust", "robust"]
+    alone = torch.load(runs[1] / "best.pt", weights_only=True)
+    assert all(torch.equal(alone[key], value) for key, value in segmenter.members[1].network.state_dict().items())
+    image = make_volume(seed=7)
+    assert Grid.of(segmenter.segment(image).labels) == Grid.of(image)
+    assert main(["combine-seg", "fold-nets", "--runs", str(runs[0]), "--publish", "x:1.0.0"]) == 2

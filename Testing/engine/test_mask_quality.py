@@ -1,0 +1,91 @@
+"""Mask quality flags: a mirrored scan, a liver in pieces, implausible volumes, unsure networks; and how they reach
+`segment`'s summary and `run`'s result.json (mask_quality per sequence, warnings)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+from CirrhosisStaging.evaluation.segmentation_stress import mirrored
+from CirrhosisStaging.io import write_image
+from CirrhosisStaging.phantom import make_case
+from CirrhosisStaging.segmentation.labels import LIVER
+from CirrhosisStaging.segmentation.quality import MaskEvidence, assess_liver_mask
+
+
+@pytest.fixture(scope="module")
+def phantom():
+    case = make_case(1, 77, "t2", size_scale=0.7)
+    return case.image, sitk.GetArrayFromImage(case.organ_labels)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "CirrhosisStaging.cli.main", *map(str, args)],
+                          capture_output=True, text=True, encoding="utf-8")
+
+
+def test_a_true_liver_is_ok_and_the_mirrored_scan_is_flagged(phantom):
+    image, labels = phantom
+    quality = assess_liver_mask(labels, image)
+    assert quality["status"] == "ok" and quality["reasons"] == [] and quality["left_share"] < 0.3
+    flipped, flipped_labels = mirrored(image, labels, None)
+    assert flipped.GetDirection() == image.GetDirection() and flipped.GetOrigin() == image.GetOrigin()
+    quality = assess_liver_mask(flipped_labels, flipped)
+    assert quality["status"] == "check" and "patient's left" in quality["reasons"][0]
+
+
+def test_the_side_comes_from_the_header_not_the_array(phantom):
+    """The same voxels with an x-flipped direction (and origin moved to match) are the same anatomy: still ok."""
+    image, labels = phantom
+    flipped = sitk.Flip(image, [True, False, False])   # resamples voxels and header together: same patient
+    quality = assess_liver_mask(np.flip(labels, axis=2).copy(), flipped)
+    assert quality["status"] == "ok", quality["reasons"]
+
+
+def test_pieces_volume_and_confidence_reasons(phantom):
+    image, labels = phantom
+    evidence = MaskEvidence(piece_volumes_ml=[1400.0, 300.0], member_dice=[0.95, 0.7], uncertain_share=0.5)
+    reasons = " | ".join(assess_liver_mask(labels, image, evidence)["reasons"])
+    assert "several large pieces" in reasons and "networks disagree" in reasons and "50 % liver probability" in reasons
+    small = np.zeros_like(labels)
+    small[labels.shape[0] // 2, 40:50, 40:50] = LIVER   # a few mL in the middle of the field of view
+    assert "implausibly small" in " ".join(assess_liver_mask(small, image)["reasons"])
+    cut = small.copy()
+    cut[0, 40:80, 40:80] = LIVER                       # reaches the first slice: the field of view explains it
+    assert not any("small" in r for r in assess_liver_mask(cut, image)["reasons"])
+    assert assess_liver_mask(np.zeros_like(labels), image)["reasons"] == ["no liver was found"]
+    one_small_piece = MaskEvidence(piece_volumes_ml=[1400.0, 20.0])
+    assert assess_liver_mask(labels, image, one_small_piece)["status"] == "ok"
+
+
+def test_segment_flags_a_mirrored_scan(tmp_path, phantom):
+    image, labels = phantom
+    flipped, _ = mirrored(image, labels, None)
+    path = write_image(flipped, tmp_path / "mirrored.nii.gz")
+    result = _cli("segment", path, "--out", tmp_path / "labels.nii.gz", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    quality = json.loads(result.stdout)["quality"]
+    assert quality["status"] == "check" and quality["reasons"], quality
+
+
+def test_run_reports_mask_quality_and_warnings(tmp_path, phantom):
+    """A corrected mask given to `run` is checked too: a mirrored pair staged with a warning, and the report has it."""
+    image, labels = phantom
+    flipped, flipped_labels = mirrored(image, labels, None)
+    t2 = write_image(flipped, tmp_path / "t2.nii.gz")
+    mask = tmp_path / "mask.nii.gz"
+    write_image(sitk.GetImageFromArray(flipped_labels.astype(np.uint8)), mask)
+    reference = sitk.ReadImage(str(mask))
+    reference.CopyInformation(flipped)
+    write_image(reference, mask)
+    result = _cli("run", "--t2", t2, "--t2-mask", mask, "--out", tmp_path / "case", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    saved = json.loads((tmp_path / "case" / "result.json").read_text())
+    assert saved["sequences"]["t2"]["mask_quality"]["status"] == "check"
+    assert [w["code"] for w in saved["warnings"]] == ["mask_check"] and saved["warnings"][0]["sequence"] == "t2"
+    assert saved["warnings"][0]["message"].startswith("check the liver mask: the liver lies mostly on the patient's left")
