@@ -28,78 +28,70 @@ def organ_channels(data: dict) -> np.ndarray:
     return np.asarray(organs)
 
 
-class RandOrganContrastd(RandomizableTransform, MapTransform):
+class _OrganAwareTransform(RandomizableTransform, MapTransform):
+    """With probability `prob`, change each keyed image given its organ labels and body mask (`_change`)."""
+
+    def __init__(self, keys, prob: float):
+        MapTransform.__init__(self, keys)
+        RandomizableTransform.__init__(self, prob)
+
+    def __call__(self, data):
+        self.randomize(None)
+        if not self._do_transform:
+            return data
+        data = dict(data)
+        organs, body = organ_channels(data), np.asarray(data["body"]) > 0
+        for key in self.key_iterator(data):
+            data[key] = self._change(np.asarray(data[key], dtype=np.float32).copy(), organs, body)
+        return data
+
+    def _change(self, image: np.ndarray, organs: np.ndarray, body: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class RandOrganContrastd(_OrganAwareTransform):
     """Scale one organ's intensities about the body's dark end by a random factor (log-uniform in `factors`),
     blending back to the original for the voxels above the organ's VESSEL_PERCENTILE."""
 
     def __init__(self, keys, prob: float, factors=(0.3, 1.4), organs=(LIVER, SPLEEN)):
-        MapTransform.__init__(self, keys)
-        RandomizableTransform.__init__(self, prob)
+        super().__init__(keys, prob)
         self.factors, self.organs = factors, organs
 
-    def __call__(self, data):
-        self.randomize(None)
-        if not self._do_transform:
-            return data
-        data = dict(data)
-        organs = organ_channels(data)
-        body = np.asarray(data["body"]) > 0
-        for key in self.key_iterator(data):
-            image = np.asarray(data[key], dtype=np.float32).copy()
-            floor = float(np.percentile(image[body], 1.0)) if body.any() else float(image.min())
-            for organ in self.organs:
-                inside = organs == organ
-                # Each organ on its own coin: the liver darkens while the spleen stays, or both change.
-                if inside.sum() < 20 or self.R.random() < 0.35:
-                    continue
-                factor = float(np.exp(self.R.uniform(*np.log(self.factors))))
-                image[inside] = scale_organ(image[inside], factor, floor)
-            data[key] = image
-        return data
+    def _change(self, image, organs, body):
+        floor = float(np.percentile(image[body], 1.0)) if body.any() else float(image.min())
+        for organ in self.organs:
+            inside = organs == organ
+            # Each organ on its own coin: the liver darkens while the spleen stays, or both change.
+            if inside.sum() < 20 or self.R.random() < 0.35:
+                continue
+            factor = float(np.exp(self.R.uniform(*np.log(self.factors))))
+            image[inside] = scale_organ(image[inside], factor, floor)
+        return image
 
 
-def scale_organ(values: np.ndarray, factor: float, floor: float) -> np.ndarray:
-    """An organ's voxel values scaled about `floor` by `factor`, blending back to the original above the organ's
-    VESSEL_PERCENTILE (its vessels stay bright; the blend is soft so no edge appears at the threshold)."""
-    vessels = float(np.percentile(values, VESSEL_PERCENTILE))
-    spread = max(float(values.std()), 1e-3)
-    keep = 1.0 / (1.0 + np.exp(-(values - vessels) / (0.25 * spread)))
-    return keep * values + (1.0 - keep) * (floor + (values - floor) * factor)
-
-
-class RandFluidStructured(RandomizableTransform, MapTransform):
+class RandFluidStructured(_OrganAwareTransform):
     """Paint 1-2 fluid-filled ellipsoids (in-plane semi-axes `radius_mm`) into the background near the liver."""
 
     def __init__(self, keys, prob: float, voxel_mm, radius_mm=(15.0, 55.0), dark_share: float = 0.3):
-        MapTransform.__init__(self, keys)
-        RandomizableTransform.__init__(self, prob)
+        super().__init__(keys, prob)
         self.voxel_mm = tuple(float(v) for v in voxel_mm)   # spatial axes of the patch, first to last
         self.radius_mm, self.dark_share = radius_mm, dark_share
 
-    def __call__(self, data):
-        self.randomize(None)
-        if not self._do_transform:
-            return data
-        data = dict(data)
-        organs = organ_channels(data)
-        body = np.asarray(data["body"]) > 0
+    def _change(self, image, organs, body):
         free = body & (organs == 0)
         if free.sum() < 50:
-            return data
-        for key in self.key_iterator(data):
-            image = np.asarray(data[key], dtype=np.float32).copy()
-            values = image[body]
-            for _ in range(int(self.R.randint(1, 3))):
-                shape = self._ellipsoid(free, organs == LIVER)
-                if shape is None:
-                    continue
-                dark = self.R.random() < self.dark_share
-                level = (float(np.percentile(values, 2.0)) if dark
-                         else float(np.percentile(values, 99.0)) * float(self.R.uniform(0.9, 1.3)))
-                texture = self.R.normal(0.0, 0.04 * (abs(level) + 1e-3), size=int(shape.sum()))
-                image[shape] = level + texture
-            data[key] = image
-        return data
+            return image
+        values = image[body]
+        for _ in range(int(self.R.randint(1, 3))):
+            shape = self._ellipsoid(free, organs == LIVER)
+            if shape is None:
+                continue
+            dark = self.R.random() < self.dark_share
+            level = (float(np.percentile(values, 2.0)) if dark
+                     else float(np.percentile(values, 99.0)) * float(self.R.uniform(0.9, 1.3)))
+            texture = self.R.normal(0.0, 0.04 * (abs(level) + 1e-3), size=int(shape.sum()))
+            image[shape] = level + texture
+        return image
 
     def _ellipsoid(self, free: np.ndarray, liver: np.ndarray) -> np.ndarray | None:
         """Boolean mask (over the channels too) of one ellipsoid centred on a free voxel, near the liver when the
@@ -126,3 +118,12 @@ class RandFluidStructured(RandomizableTransform, MapTransform):
             distance = sum(((grid - c) / (r * scale)) ** 2 for grid, c, r in zip(grids, centre, radii))
             channels.append(distance <= 1.0)
         return np.stack(channels) & free
+
+
+def scale_organ(values: np.ndarray, factor: float, floor: float) -> np.ndarray:
+    """An organ's voxel values scaled about `floor` by `factor`, blending back to the original above the organ's
+    VESSEL_PERCENTILE (its vessels stay bright; the blend is soft so no edge appears at the threshold)."""
+    vessels = float(np.percentile(values, VESSEL_PERCENTILE))
+    spread = max(float(values.std()), 1e-3)
+    keep = 1.0 / (1.0 + np.exp(-(values - vessels) / (0.25 * spread)))
+    return keep * values + (1.0 - keep) * (floor + (values - floor) * factor)
