@@ -57,7 +57,8 @@ def test_answer_store_keeps_one_answer_per_reader_and_case(tmp_path):
 
 def test_answer_store_takes_concurrent_writers(tmp_path):
     path = tmp_path / "answers.sqlite"
-    context = multiprocessing.get_context("spawn")
+    # fork: a spawned child would re-import this file, whose `from conftest import` can meet another conftest
+    context = multiprocessing.get_context("fork")
     writers = [context.Process(target=_write_answers, args=(path, f"reader{i}", 40)) for i in range(3)]
     for writer in writers:
         writer.start()
