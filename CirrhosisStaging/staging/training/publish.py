@@ -12,12 +12,14 @@ from ...models import default_manifest_path, sha256_of, write_manifest_entry
 from ..stages import STAGES
 
 SIMULATED_NOTICE = ("Demonstration only: these staging weights were trained on simulated cirrhosis (synthetic "
-                    "phantoms), not on patients. The stage is not a diagnosis.")
+                    "phantoms and/or cirrhotic change simulated on healthy livers), not on cirrhosis patients. The "
+                    "stage is not a diagnosis.")
+SIMULATION_TRUTH_FILES = ("Phantom_truth.csv", "Simulation_truth.csv")   # written by `phantom` and `simulate`
 REAL_NOTICE = "Research use only; not a medical device. The stage is not a diagnosis."
 
 
 def is_simulated_release(root) -> bool:
-    return (Path(root) / "Phantom_truth.csv").exists()
+    return any((Path(root) / name).exists() for name in SIMULATION_TRUTH_FILES)
 
 
 def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dict | None = None,
@@ -38,10 +40,8 @@ def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dic
         "sequences": ["t1", "t2"], "spacing_mm": [3.0, 3.0, 4.0],
         "labels": {str(index): stage for index, stage in enumerate(STAGES)},
         "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,
-        "training_data": ("synthetic phantoms (cirrhosis-staging phantom), CirrMRI600+ layout, train split; "
-                          "stages are simulated" if simulated else "CirrMRI600+ release, train split"),
-        "licence": "Apache-2.0 (trained on project-generated synthetic data)" if simulated else
-                   "CC BY-NC 4.0 (trained on CirrMRI600+)",
+        "training_data": _training_data(data_root, simulated),
+        "licence": _licence(data_root, simulated),
         "validation": {"calibration": calibration, **(evaluation or {})},
         "expected_seconds": {"cpu": 1.0, "gpu": 0.1},
         "demonstration_only": simulated,
@@ -49,3 +49,20 @@ def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dic
     }
     write_manifest_entry(manifest_path, entry)
     return weights
+
+
+def _training_data(root, simulated: bool) -> str:
+    if not simulated:
+        return "CirrMRI600+ release, train split (healthy subjects as stage none)"
+    source = ("cirrhotic change simulated on real healthy livers (cirrhosis-staging simulate)"
+              if (Path(root) / "Simulation_truth.csv").exists() else "synthetic phantoms (cirrhosis-staging phantom)")
+    return f"{source}, CirrMRI600+ layout, train split; stages are simulated, originals are stage none"
+
+
+def _licence(root, simulated: bool) -> str:
+    if not simulated:
+        return "CC BY-NC 4.0 (trained on CirrMRI600+)"
+    if (Path(root) / "Simulation_truth.csv").exists():
+        return ("that of the real scans the change was simulated on (CHAOS: CC BY-NC-SA 4.0, Kavur et al. 2021; "
+                "non-commercial use, share alike)")
+    return "Apache-2.0 (trained on project-generated synthetic data)"
