@@ -85,11 +85,12 @@ def _network_class():
             # Calibration (temperature scaling), fitted on validation data after training.
             self.register_buffer("temperature", torch.ones(1))
             self.biomarker_branch = BiomarkerBranch(biomarkers, num_classes) if biomarkers else None
-            # Per sequence: mean, precision matrix and distance threshold of the training cases' pooled features,
-            # fitted after training (staging/feature_reference.py); zero threshold = not fitted.
+            # Per sequence: mean, precision matrix and distance threshold of the training cases' encoder features
+            # (liver-weighted mean, box mean, box spread: 3 x width), fitted after training
+            # (staging/feature_reference.py); zero threshold = not fitted.
             if feature_reference:
-                self.register_buffer("reference_mean", torch.zeros(2, width))
-                self.register_buffer("reference_precision", torch.zeros(2, width, width))
+                self.register_buffer("reference_mean", torch.zeros(2, 3 * width))
+                self.register_buffer("reference_precision", torch.zeros(2, 3 * width, 3 * width))
                 self.register_buffer("reference_threshold", torch.zeros(2))
 
         @property
@@ -106,7 +107,7 @@ def _network_class():
             return logits / self.temperature
 
         def embed(self, inputs: dict):
-            """The pooled features (B, C) the head reads: what the out-of-distribution check measures."""
+            """The pooled features (B, C) the head reads."""
             present = [s for s in ("t1", "t2") if inputs.get(s) is not None]
             if not present:
                 raise ValueError("staging needs at least one of t1, t2")
