@@ -151,17 +151,19 @@ def _ascites(array, moved, body, spacing_zyx, effects: StageEffects, sequence: s
     organs = (moved == LIVER) | (moved == SPLEEN)
     distance = ndimage.distance_transform_edt(~organs, sampling=spacing_zyx)
     kidneys = (moved == RIGHT_KIDNEY) | (moved == LEFT_KIDNEY)
-    thickness = effects.ascites_mm * (0.6 + 0.8 * (smooth_noise(array.shape, spacing_zyx, 40.0, rng) > 0))
+    thickness = effects.ascites_mm * (0.5 + 0.5 * (smooth_noise(array.shape, spacing_zyx, 40.0, rng) > 0))
     shell = (distance > 0) & (distance <= thickness) & body & ~kidneys
-    # Free fluid: the brightest thing on T2W (about 3x the liver above the dark floor, as bile or CSF), near the
-    # darkest tissue on T1W.
+    # Free fluid: as bright as the brightest fluid already in the scan on T2W (stomach, bile, CSF; at least twice the
+    # liver above the dark floor), near the darkest tissue on T1W; with the scan's own noise.
     floor = float(np.percentile(array, 0.5))
-    liver_signal = float(np.median(array[moved == LIVER])) - floor
+    liver = moved == LIVER
+    liver_signal = float(np.median(array[liver])) - floor
     if sequence == "t2":
-        fluid = max(float(np.percentile(array[body], 99.5)), floor + 3.0 * liver_signal)
+        fluid = max(float(np.percentile(array[body], 99.0)), floor + 2.0 * liver_signal)
     else:
         fluid = min(float(np.percentile(array[body], 3.0)), floor + 0.3 * liver_signal)
-    noise = float(np.std(array[moved == LIVER] - ndimage.uniform_filter(array, 3)[moved == LIVER]))
+    neighbours = np.diff(array, axis=2)[liver[:, :, 1:] & liver[:, :, :-1]]
+    noise = 1.4826 * float(np.median(np.abs(neighbours - np.median(neighbours)))) / np.sqrt(2.0)
     weight = ndimage.gaussian_filter(shell.astype(np.float32), 0.7)
     filled = fluid + rng.normal(0.0, noise, array.shape).astype(np.float32)
     return array * (1 - weight) + filled * weight, shell

@@ -37,7 +37,7 @@ def _subject(seed: int):
     spleen = ((x - 95) / 30) ** 2 + ((y - 25) / 40) ** 2 + ((z - 5) / 45) ** 2 < 1
     right_kidney = ((x + 60) / 22) ** 2 + ((y - 65) / 22) ** 2 + ((z + 35) / 40) ** 2 < 1
     left_kidney = ((x - 65) / 22) ** 2 + ((y - 70) / 22) ** 2 + ((z + 40) / 40) ** 2 < 1
-    fluid = ((x + 5) / 12) ** 2 + ((y - 85) / 12) ** 2 < 1
+    fluid = ((x + 5) / 20) ** 2 + ((y - 80) / 20) ** 2 < 1
     labels = np.zeros(shape, np.uint8)
     for value, region in ((1, liver), (2, right_kidney), (3, left_kidney), (4, spleen & ~liver)):
         labels[region & body] = value
