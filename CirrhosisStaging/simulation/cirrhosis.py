@@ -25,7 +25,6 @@ from scipy import ndimage
 
 from ..data.labels import LEFT_KIDNEY, LIVER, RIGHT_KIDNEY, SPLEEN
 from ..phantom.stage_effects import StageEffects
-from ..preprocessing import body_mask
 from .geometry import physical_points, sample, scaling_offset, smooth_noise
 
 NODULARITY_BAND_MM = 6.0
@@ -56,7 +55,7 @@ def simulate_case(image: sitk.Image, labels: sitk.Image, effects: StageEffects, 
     array = sitk.GetArrayFromImage(moved_image)
     moved = sitk.GetArrayViewFromImage(moved_labels)
     spacing = moved_image.GetSpacing()[::-1]
-    body = body_mask(image)   # the body outline of the original scan; organs moved inside it
+    body = _body(sitk.GetArrayViewFromImage(image), label_array == LIVER)   # organs moved inside it
     array = _parenchyma(array, moved == LIVER, spacing, effects, sequence, rng)
     array, ascites = _ascites(array, moved, body, spacing, effects, sequence, rng)
     result = sitk.GetImageFromArray(array.astype(np.float32))
@@ -167,6 +166,21 @@ def _ascites(array, moved, body, spacing_zyx, effects: StageEffects, sequence: s
     weight = ndimage.gaussian_filter(shell.astype(np.float32), 0.7)
     filled = fluid + rng.normal(0.0, noise, array.shape).astype(np.float32)
     return array * (1 - weight) + filled * weight, shell
+
+
+def _body(array, liver) -> np.ndarray:
+    """Inside the body: above a fifth of the liver's signal over the dark floor, largest piece, holes filled.
+    (Otsu's split, preprocessing.body_mask, can fall between fat-suppressed tissue and bright organs.)"""
+    floor = float(np.percentile(array, 0.5))
+    level = float(np.median(array[liver]))
+    foreground = ndimage.uniform_filter(np.asarray(array, dtype=np.float32), 3) > floor + 0.2 * (level - floor)
+    pieces, count = ndimage.label(foreground)
+    if count == 0:
+        return np.ones(array.shape, bool)
+    body = pieces == 1 + int(np.argmax(ndimage.sum_labels(foreground, pieces, range(1, count + 1))))
+    for index in range(body.shape[0]):
+        body[index] = ndimage.binary_fill_holes(body[index])
+    return body
 
 
 def _volumes(label_array, labels) -> dict:
