@@ -28,6 +28,7 @@ from ..phantom.stage_effects import StageEffects
 from .geometry import physical_points, sample, scaling_offset, smooth_noise
 
 NODULARITY_BAND_MM = 6.0
+ABDOMINAL_WALL_MM = 15.0
 
 
 @dataclass
@@ -151,7 +152,9 @@ def _ascites(array, moved, body, spacing_zyx, effects: StageEffects, sequence: s
     distance = ndimage.distance_transform_edt(~organs, sampling=spacing_zyx)
     kidneys = (moved == RIGHT_KIDNEY) | (moved == LEFT_KIDNEY)
     thickness = effects.ascites_mm * (0.5 + 0.5 * (smooth_noise(array.shape, spacing_zyx, 40.0, rng) > 0))
-    shell = (distance > 0) & (distance <= thickness) & body & ~kidneys
+    # inside the peritoneal cavity: not in the abdominal wall (the outer ABDOMINAL_WALL_MM of the body)
+    cavity = ndimage.distance_transform_edt(body, sampling=spacing_zyx) > ABDOMINAL_WALL_MM
+    shell = (distance > 0) & (distance <= thickness) & cavity & ~kidneys
     # Free fluid: as bright as the brightest fluid already in the scan on T2W (stomach, bile, CSF; at least twice the
     # liver above the dark floor), near the darkest tissue on T1W; with the scan's own noise.
     floor = float(np.percentile(array, 0.5))
