@@ -22,6 +22,10 @@ def is_simulated_release(root) -> bool:
     return any((Path(root) / name).exists() for name in SIMULATION_TRUTH_FILES)
 
 
+def _roots(data_root) -> list[Path]:
+    return [Path(r) for r in data_root] if isinstance(data_root, (list, tuple)) else [Path(data_root)]
+
+
 def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dict | None = None,
                     manifest_path=None) -> Path:
     import torch
@@ -34,7 +38,7 @@ def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dic
     weights = manifest_path.parent / f"{name}-{version}.pt"
     with atomic_path(weights) as temporary:
         torch.save({key: value.contiguous() for key, value in state.items()}, temporary)
-    simulated = is_simulated_release(data_root)
+    simulated = any(is_simulated_release(root) for root in _roots(data_root))
     entry = {
         "name": name, "version": version, "task": "staging", "architecture": config["architecture"],
         "sequences": ["t1", "t2"], "spacing_mm": [3.0, 3.0, 4.0],
@@ -51,18 +55,23 @@ def publish_staging(run_dir, name: str, version: str, data_root, evaluation: dic
     return weights
 
 
-def _training_data(root, simulated: bool) -> str:
-    if not simulated:
-        return "CirrMRI600+ release, train split (healthy subjects as stage none)"
-    source = ("cirrhotic change simulated on real healthy livers (cirrhosis-staging simulate)"
-              if (Path(root) / "Simulation_truth.csv").exists() else "synthetic phantoms (cirrhosis-staging phantom)")
-    return f"{source}, CirrMRI600+ layout, train split; stages are simulated, originals are stage none"
+def _training_data(data_root, simulated: bool) -> str:
+    sources = []
+    for root in _roots(data_root):
+        if (root / "Simulation_truth.csv").exists():
+            sources.append("cirrhotic change simulated on real healthy livers (cirrhosis-staging simulate)")
+        elif (root / "Phantom_truth.csv").exists():
+            sources.append("synthetic phantoms (cirrhosis-staging phantom)")
+        else:
+            sources.append("CirrMRI600+ release")
+    text = " + ".join(dict.fromkeys(sources)) + ", CirrMRI600+ layout, train splits; healthy subjects as stage none"
+    return text + ("; the cirrhosis is simulated" if simulated else "")
 
 
-def _licence(root, simulated: bool) -> str:
+def _licence(data_root, simulated: bool) -> str:
     if not simulated:
         return "CC BY-NC 4.0 (trained on CirrMRI600+)"
-    if (Path(root) / "Simulation_truth.csv").exists():
+    if any((root / "Simulation_truth.csv").exists() for root in _roots(data_root)):
         return ("that of the real scans the change was simulated on (CHAOS: CC BY-NC-SA 4.0, Kavur et al. 2021; "
                 "non-commercial use, share alike)")
     return "Apache-2.0 (trained on project-generated synthetic data)"
