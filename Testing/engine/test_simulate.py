@@ -160,3 +160,14 @@ def test_t1_input_and_bad_input(chaos, tmp_path):
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and not (tmp_path / "never").exists()
     bad = _cli("simulate", "--chaos", chaos, "--out", tmp_path / "never", "--stages", "4")
     assert bad.returncode == 2 and "--stages" in bad.stderr
+
+
+def test_a_release_healthy_subjects_as_source(release, tmp_path):
+    """--release: a CirrMRI600+ release's healthy subjects (liver masks only: no spleen to enlarge)."""
+    out = tmp_path / "from_release"
+    done = _cli("simulate", "--release", release, "--out", out, "--stages", "2", "--seed", 9)
+    assert done.returncode == 0, done.stderr
+    patients = CirrMRIDataset(out).patients()
+    assert sorted(p.patient_id for p in patients) == ["20003", "20008", "20021"] and {p.stage for p in patients} == {2}
+    rows = _truth(out)
+    assert all(float(r["after_spleen_volume_ml"]) == 0.0 for r in rows)
