@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
@@ -22,6 +24,9 @@ from CirrhosisStaging.staging.feature_reference import feature_distance
 from CirrhosisStaging.staging.inference import load_stager
 from CirrhosisStaging.staging.inputs import prepare_staging_input
 from CirrhosisStaging.staging.out_of_distribution import feature_reason, intensity_reasons
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # Testing/: the synthetic volumes of the tests
+from synthetic_volumes import head_like_volume  # noqa: E402
 
 
 def ct_like(image: sitk.Image, labels: sitk.Image) -> sitk.Image:
@@ -35,21 +40,6 @@ def ct_like(image: sitk.Image, labels: sitk.Image) -> sitk.Image:
     out = sitk.GetImageFromArray(result)
     out.CopyInformation(image)
     return out
-
-
-def head_like(seed=0):
-    rng = np.random.default_rng(seed)
-    shape = (40, 96, 96)
-    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape), indexing="ij")
-    radius = np.sqrt(x ** 2 + y ** 2 + (z * 1.2) ** 2)
-    array = np.where(radius < 0.8, 300.0, 0.0) + np.where((radius > 0.8) & (radius < 0.9), 900.0, 0.0)
-    image = sitk.GetImageFromArray((array + rng.normal(0, 20, shape)).astype(np.float32))
-    image.SetSpacing((2.5, 2.5, 5.0))
-    labels = np.zeros(shape, np.uint8)
-    labels[14:26, 30:66, 30:66] = 1
-    label_image = sitk.GetImageFromArray(labels)
-    label_image.CopyInformation(image)
-    return image, label_image
 
 
 def check(stager, image, labels, sequence) -> tuple[bool, float | None, float | None, list]:
@@ -81,7 +71,7 @@ def main() -> None:
             phantom = make_case(1 + seed % 3, 9100 + seed, sequence)
             rows.setdefault(f"phantom {sequence.upper()}W", []).append(
                 check(stager, phantom.image, phantom.organ_labels, sequence))
-    image, labels = head_like()
+    image, labels = head_like_volume()
     rows["head-like volume, as T2W"] = [check(stager, image, labels, "t2")]
     print(f"model: {stager.entry.key}")
     print(f"{'input':40} {'flagged':>9} {'distance min / median / max':>30} {'threshold':>10}")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
-from synthetic_volumes import write_phantom_patient
+from synthetic_volumes import head_like_volume, write_phantom_patient
 from test_staging_engine import TINY
 
 from CirrhosisStaging.biomarkers import compute_biomarkers
@@ -184,23 +184,6 @@ def test_ct_given_as_t2_is_staged_with_an_out_of_distribution_warning(case, none
     assert len(flagged) == 1 and flagged[0]["sequence"] == "t2" and "Hounsfield" in flagged[0]["message"]
 
 
-def _non_abdominal(seed=0):
-    """A head-like volume: a skull-bright shell round an even, fine-textured inside; the 'liver' a block of it."""
-    rng = np.random.default_rng(seed)
-    shape = (40, 96, 96)
-    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape), indexing="ij")
-    radius = np.sqrt(x ** 2 + y ** 2 + (z * 1.2) ** 2)
-    array = np.where(radius < 0.8, 300.0, 0.0) + np.where((radius > 0.8) & (radius < 0.9), 900.0, 0.0)
-    array = array + rng.normal(0, 20, shape)
-    image = sitk.GetImageFromArray(array.astype(np.float32))
-    image.SetSpacing((2.5, 2.5, 5.0))
-    labels = np.zeros(shape, np.uint8)
-    labels[14:26, 30:66, 30:66] = 1
-    label_image = sitk.GetImageFromArray(labels)
-    label_image.CopyInformation(image)
-    return image, label_image
-
-
 def test_feature_distance_flags_a_non_abdominal_scan_not_an_unseen_phantom():
     torch.manual_seed(0)
     network = build_staging_network(REFERENCED).eval()
@@ -209,7 +192,7 @@ def test_feature_distance_flags_a_non_abdominal_scan_not_an_unseen_phantom():
     assert fitted["t2"]["cases"] == 20 and "t1" not in fitted   # no T1 training data: T1 is not checked
     unseen = [feature_distance(network, _phantom_input(seed, stage=seed % 4), "t2") for seed in range(100, 106)]
     assert all(feature_reason(distance) is None for distance in unseen)
-    image, labels = _non_abdominal()
+    image, labels = head_like_volume()
     distance = feature_distance(network, prepare_staging_input(image, labels).array, "t2")
     assert feature_reason(distance) is not None and distance[0] > max(d[0] for d in unseen)
     assert feature_distance(network, training[0], "t1") is None
