@@ -17,6 +17,7 @@ from ..data.labels import LIVER, SPLEEN
 from ..io import atomic_directory, write_image
 from ..io.output_checks import check_output_folder
 from ..segmentation.quality import assess_liver_mask
+from ..staging.out_of_distribution import out_of_distribution_reasons
 from ..staging.stages import stage_label
 from .result_warnings import add_mask_quality, add_out_of_distribution
 from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
@@ -97,8 +98,6 @@ class CasePipeline:
         preferred = "t1" if "t1" in inputs else "t2"  # 3D GRE: thinner slices, better volumes
         result = self._result(inputs, staged, sources, biomarkers, preferred, clinical, case_label)
         add_mask_quality(result, qualities)
-        from ..staging.out_of_distribution import out_of_distribution_reasons
-
         add_out_of_distribution(result, out_of_distribution_reasons({s: inputs[s].image for s in inputs}, staged))
         with atomic_directory(out_dir, overwrite=overwrite) as work:
             for sequence, item in inputs.items():
