@@ -196,3 +196,41 @@ def test_feature_distance_flags_a_non_abdominal_scan_not_an_unseen_phantom():
     distance = feature_distance(network, prepare_staging_input(image, labels).array, "t2")
     assert feature_reason(distance) is not None and distance[0] > max(d[0] for d in unseen)
     assert feature_distance(network, training[0], "t1") is None
+
+
+def test_conformal_sets_cover_the_true_stage_at_the_promised_rate():
+    from CirrhosisStaging.staging.training.calibration import conformal_threshold, prediction_set
+
+    rng = np.random.default_rng(0)
+
+    def draw(n):   # a classifier that is right about 70% of the time, with honest-ish probabilities
+        truth = rng.integers(0, 4, n)
+        logits = rng.normal(0, 1, (n, 4))
+        logits[np.arange(n), truth] += 1.5
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return truth, probabilities
+
+    truth, probabilities = draw(300)
+    threshold = conformal_threshold(probabilities, truth, 0.9)
+    test_truth, test_probabilities = draw(3000)
+    names = ["none", "mild", "moderate", "severe"]
+    sets = [prediction_set(dict(zip(names, p)), threshold) for p in test_probabilities]
+    coverage = np.mean([names[t] in s for t, s in zip(test_truth, sets)])
+    assert 0.88 <= coverage <= 0.95 and 1 < np.mean([len(s) for s in sets]) < 4
+    assert conformal_threshold(probabilities[:5], truth[:5], 0.9) is None   # too few to promise 90%
+    assert prediction_set({"none": 0.1, "mild": 0.9}, 0.0) == ["mild"]     # never empty
+
+
+def test_cirrhosis_vs_none_and_three_stage_views():
+    from CirrhosisStaging.evaluation.staging_evaluation import stage_reports
+
+    truth = ["none", "none", "mild", "moderate", "severe", "severe"]
+    probabilities = np.array([[0.7, 0.2, 0.05, 0.05], [0.4, 0.5, 0.05, 0.05], [0.3, 0.6, 0.05, 0.05],
+                              [0.1, 0.1, 0.2, 0.6], [0.05, 0.05, 0.1, 0.8], [0.05, 0.05, 0.7, 0.2]])
+    reports = stage_reports(truth, probabilities, ("none", "mild", "moderate", "severe"))
+    binary = reports["cirrhosis_vs_none"]
+    assert (binary["positives"], binary["negatives"]) == (4, 2)
+    assert binary["sensitivity"] == 1.0 and binary["specificity"] == 0.5 and binary["auc"] == 1.0
+    among = reports["cirrhotic_3_class"]
+    assert among["patients"] == 4 and among["accuracy"] == 0.5   # mild right, moderate -> severe, severe right/wrong
+    assert reports["per_patient"]["accuracy"] == pytest.approx(3 / 6)
