@@ -77,7 +77,8 @@ def write_simulated_release(out_dir, subjects: list[Subject], seed: int = 0, sta
                     write_image(case.labels, root / "Phantom_organs" / tag / out_name)
                     metadata[sequence].append((patient_id, stage))
                     truth.append({"patient_id": patient_id, "subject_id": subject.subject_id, "sequence": sequence,
-                                  "split": split, "seed": seed, "subject_seed": own_seed, "source": str(image_path.name),
+                                  "split": split, "seed": seed, "subject_seed": own_seed,
+                                  "source": str(image_path.name),
                                   **case.truth})
         _write_metadata(root / "Metadata", metadata)
         _write_rows(root / "Healthy_splits.csv", [{"patient_id": i, "split": splits[i]} for i in ids])
@@ -90,7 +91,8 @@ def _write_metadata(folder: Path, metadata: dict) -> None:
     for sequence, rows in metadata.items():
         if not rows:
             continue
-        with open(folder / f"{sequence.upper()}_age_gender_evaluation.csv", "w", newline="", encoding="utf-8") as handle:
+        path = folder / f"{sequence.upper()}_age_gender_evaluation.csv"
+        with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = SafeWriter(handle)
             writer.writerow(METADATA_COLUMNS)
             for patient_id, stage in sorted(rows, key=lambda row: int(row[0])):

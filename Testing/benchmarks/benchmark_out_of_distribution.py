@@ -65,7 +65,8 @@ def main() -> None:
         image, labels = read_image(case.image), read_mask(case.label)
         rows.setdefault("real T2W as T2W", []).append(check(stager, image, labels, "t2"))
         rows.setdefault("real T2W given as T1W", []).append(check(stager, image, labels, "t1"))
-        rows.setdefault("CT-like from the same scan, as T2W", []).append(check(stager, ct_like(image, labels), labels, "t2"))
+        rows.setdefault("CT-like from the same scan, as T2W", []).append(
+            check(stager, ct_like(image, labels), labels, "t2"))
     for seed in range(args.phantoms):
         for sequence in ("t1", "t2"):
             phantom = make_case(1 + seed % 3, 9100 + seed, sequence)

@@ -129,7 +129,7 @@ def test_effects_grow_with_stage(release):
         assert spleen == sorted(spleen) and spleen[-1] > float(by_stage[1]["before_spleen_volume_ml"])
         assert nodularity == sorted(nodularity) and nodularity[0] > 0
     original = sitk.GetArrayFromImage(read_image(release / "Healthy_subjects/T2_W_Healthy/T2_images/8.nii.gz"))
-    severe = sitk.GetArrayFromImage(next(iter(read_image(p) for p in release.glob("Cirrhosis_T2_3D/*_images/30008.nii.gz"))))
+    severe = sitk.GetArrayFromImage(read_image(next(release.glob("Cirrhosis_T2_3D/*_images/30008.nii.gz"))))
     assert original.shape == severe.shape and not np.allclose(original, severe)
 
 

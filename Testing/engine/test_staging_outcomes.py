@@ -112,8 +112,8 @@ def test_none_in_the_report_panel_and_readers_forms():
 
 def test_three_class_weights_still_load_and_run(case, tmp_path):
     legacy = json.loads(json.dumps(find_model("staging", "cirrhosis-stager-demo").to_dict()))
-    legacy_entries = [m for m in json.loads((find_model("staging").manifest_dir / "manifest.json").read_text())["models"]
-                      if m["task"] == "staging" and m["architecture"]["num_classes"] == 3]
+    shipped = json.loads((find_model("staging").manifest_dir / "manifest.json").read_text())["models"]
+    legacy_entries = [m for m in shipped if m["task"] == "staging" and m["architecture"]["num_classes"] == 3]
     assert legacy_entries, "the 3-class demonstration weights stay in the manifest"
     entry = legacy_entries[-1]
     folder = tmp_path / "models"

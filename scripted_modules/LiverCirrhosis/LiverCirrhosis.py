@@ -42,8 +42,8 @@ class LiverCirrhosis(ScriptedLoadableModule):
         self.parent.dependencies = []
         self.parent.contributors = ["CirrhosisStaging developers"]
         self.parent.helpText = (
-            "Segment the liver and spleen on abdominal T1W/T2W MRI, stage cirrhosis (no cirrhosis / mild / moderate / severe) "
-            "with probabilities, biomarkers and a Grad-CAM attention overlay, correct the liver mask in the "
+            "Segment the liver and spleen on abdominal T1W/T2W MRI, stage cirrhosis (no cirrhosis / mild / moderate / "
+            "severe) with probabilities, biomarkers and a Grad-CAM attention overlay, correct the liver mask in the "
             "Segment Editor and re-stage. The shipped staging weights are a demonstration trained on simulated "
             "data: not a diagnosis. Needs Slicer 5.10 or newer.")
         self.parent.acknowledgementText = (

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .study_records import COLUMNS, ReaderAnswer, read_legacy_csv
 
-_TYPES = {"reader_confidence": "INTEGER NOT NULL", "p_none": "REAL", "p_mild": "REAL", "p_moderate": "REAL", "p_severe": "REAL",
-          "seconds_spent": "REAL", "mask_edited": "INTEGER NOT NULL", "model_demonstration_only": "INTEGER NOT NULL"}
+_TYPES = {"reader_confidence": "INTEGER NOT NULL", "p_none": "REAL", "p_mild": "REAL", "p_moderate": "REAL",
+          "p_severe": "REAL", "seconds_spent": "REAL", "mask_edited": "INTEGER NOT NULL", "model_demonstration_only": "INTEGER NOT NULL"}
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS answers (id INTEGER PRIMARY KEY, "
            + ", ".join(f"{name} {_TYPES.get(name, 'TEXT NOT NULL')}" for name in COLUMNS)
            + ", UNIQUE (reader_id, case_id))")
