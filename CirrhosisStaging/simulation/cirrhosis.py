@@ -136,7 +136,8 @@ def _parenchyma(array, liver, spacing_zyx, effects: StageEffects, sequence: str,
     network_field = smooth_noise(liver.shape, spacing_zyx, effects.nodule_size_mm, rng)
     septa = np.exp(-(network_field / 0.18) ** 2)                            # thin bands where the field crosses 0
     cells = smooth_noise(liver.shape, spacing_zyx, effects.nodule_size_mm, rng)
-    iron = smooth_noise(liver.shape, spacing_zyx, effects.nodule_size_mm, rng) > 1.0   # some nodules only
+    # siderotic nodules: some of them only, with soft edges (a hard threshold looks like a stamp, not a nodule)
+    iron = 1.0 / (1.0 + np.exp(-(smooth_noise(liver.shape, spacing_zyx, effects.nodule_size_mm, rng) - 1.1) / 0.15))
     t2 = sequence == "t2"
     relative = (effects.septa_strength * (1.0 if t2 else -1.0) * septa
                 + effects.nodule_contrast * (-1.0 if t2 else 1.0) * np.maximum(cells, 0.0)
