@@ -48,9 +48,16 @@ def dark_liver(factor: float) -> Change:
     return change
 
 
-def fluid_stomach(image, labels, rng, volume_ml: float = 500.0):
+def fluid_stomach(volume_ml: float) -> Change:
     """A fluid-filled stomach (~`volume_ml`, brighter than the liver) in the left upper quadrant, against the
     liver's left edge at the height of its upper half; painted over background only."""
+    def change(image, labels, rng):
+        return _fluid_stomach(image, labels, rng, volume_ml)
+    change.__name__ = f"fluid_stomach_{volume_ml:g}ml"
+    return change
+
+
+def _fluid_stomach(image, labels, rng, volume_ml: float):
     array = sitk.GetArrayFromImage(image).astype(np.float32)
     body = body_mask(image)
     x, y, z = (lps_coordinate(image, axis) for axis in range(3))
@@ -183,7 +190,8 @@ def mirrored(image, labels, rng):
 STRESS_CHANGES: dict[str, Change] = {
     "dark_liver_x0.6": dark_liver(0.6),
     "dark_liver_x0.3": dark_liver(0.3),
-    "fluid_stomach": fluid_stomach,
+    "fluid_stomach": fluid_stomach(500.0),
+    "fluid_stomach_1500ml": fluid_stomach(1500.0),
     "bias_field": bias_field,
     "t1_like": t1_like,
     "cut_at_dome": cut_at_dome,

@@ -98,12 +98,12 @@ def test_export_quotes_formula_like_cells(tmp_path):
     from LiverCirrhosisWeb.answer_store import AnswerStore
 
     store = AnswerStore(tmp_path / "a.sqlite")
-    for reader in ("=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "plain"):
+    for reader in ("=1+1", "+cmd", "-2+A1", "@SUM(A1)", "\tx", "plain", "-2"):
         store.add(_answer(reader=reader))
     rows = store.answers()
     export_answers(rows, tmp_path / "out.csv")
     readers = [row["reader_id"] for row in csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8"))]
-    assert readers == ["'=1+1", "'+cmd", "'-2", "'@SUM(A1)", "'\tx", "plain"]
+    assert readers == ["'=1+1", "'+cmd", "'-2+A1", "'@SUM(A1)", "'\tx", "plain", "-2"]   # a plain number is no formula
     export_answers(rows, tmp_path / "out.json")
     exported = json.loads((tmp_path / "out.json").read_text())
     assert exported["answers"][0]["reader_id"] == "'=1+1" and "'=1+1" in exported["summary"]["readers"]

@@ -69,17 +69,3 @@ def test_batch_summary_escapes_formula_values(tmp_path):
     with open(tmp_path / "summary.csv", newline="") as handle:
         row = next(csv.DictReader(handle))
     assert row["case"].startswith("'=") and row["error"] == "'-bad input"
-
-
-def test_reader_study_answers_csv_escapes_typed_ids(tmp_path, monkeypatch):
-    from pathlib import Path
-
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "scripted_modules"))
-    from LiverCirrhosisWeb.study_records import ReaderAnswer, append_answer
-
-    path = tmp_path / "answers.csv"
-    append_answer(path, ReaderAnswer("=WEBSERVICE(\"http://x\")", "case1", "mild", 3, "mild", 0.5, 0.3, 0.2, 4.0,
-                                     False))
-    with open(path, newline="") as handle:
-        row = next(csv.DictReader(handle))
-    assert row["reader_id"] == "'=WEBSERVICE(\"http://x\")" and row["p_mild"] == "0.5"

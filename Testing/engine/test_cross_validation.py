@@ -1,5 +1,5 @@
 """Cross-validation splitting: every subject held out by exactly one fold, never trained on by the fold that
-scores it; fold runs that leak or overlap are refused; train-seg --folds writes such a split and keeps the last
+scores it; fold runs that leak are refused; train-seg --folds writes such a split and keeps the last
 epoch."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _run(folder, train, validation):
     return folder
 
 
-def test_fold_runs_that_leak_or_overlap_are_refused(tmp_path):
+def test_fold_runs_that_leak_are_refused(tmp_path):
     good = [_run(tmp_path / "a", ["chaos-2", "chaos-3"], ["chaos-1"]), _run(tmp_path / "b", ["chaos-1", "chaos-3"], ["chaos-2"]),
             _run(tmp_path / "a2", ["chaos-2", "chaos-3"], ["chaos-1"])]   # fold a trained again: averaged for chaos-1
     runs = load_fold_runs(good)
@@ -49,9 +49,9 @@ def test_fold_runs_that_leak_or_overlap_are_refused(tmp_path):
     leak = _run(tmp_path / "leak", ["chaos-1", "chaos-3"], ["chaos-3"])
     with pytest.raises(InputError, match="trained on the subjects it holds out"):
         load_fold_runs([leak])
-    partial = _run(tmp_path / "partial", ["chaos-3"], ["chaos-1", "chaos-2"])
-    with pytest.raises(InputError, match="different fold splits"):
-        load_fold_runs([good[0], partial])
+    other_split = _run(tmp_path / "other", ["chaos-3", "chaos-1"], ["chaos-2", "phantom-9"])
+    mixed = load_fold_runs([good[0], other_split])
+    assert runs_for("chaos-1", mixed) == mixed[:1] and runs_for("chaos-2", mixed) == mixed[1:]   # never a trainer
     (good[1] / "best.pt").unlink()
     with pytest.raises(InputError, match="best.pt is missing"):
         load_fold_runs([good[1]])

@@ -7,6 +7,7 @@ case (two tabs, a retried click) is refused by the UNIQUE constraint instead of 
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import astuple
 from pathlib import Path
 
@@ -28,10 +29,22 @@ class AnswerStore:
         # isolation_level=None: transactions are opened explicitly, one per answer.
         self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut too
-        self._db.execute(_SCHEMA)
-        self._add_missing_columns()
+        self._set_up()
+
+    def _set_up(self, attempts: int = 300) -> None:
+        """WAL mode and the schema. Several sessions opening a new file at once can meet SQLite's lock-upgrade
+        deadlock guard, which fails at once instead of waiting on the busy timeout: try again for up to ~30 s."""
+        for attempt in range(attempts):
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut too
+                self._db.execute(_SCHEMA)
+                self._add_missing_columns()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.1)
 
     def _add_missing_columns(self) -> None:
         """A database made before a column existed (p_none came with the "none" stage) gets it, empty."""

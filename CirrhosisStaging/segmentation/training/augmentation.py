@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import numpy as np
 from monai import transforms as T
-from monai.transforms import MapTransform, RandomizableTransform
+from monai.transforms import MapTransform
 
 from ...preprocessing.intensity import normalizer
 from . import SHAPE_AUGMENTATIONS
-from .organ_augmentation import RandFluidStructured, RandOrganContrastd
+from .organ_augmentation import RandBodyAwareTransformd, RandFluidStructured, RandOrganContrastd
 
 KEYS = ("image", "label", "body")
 
@@ -86,25 +86,13 @@ def _shape_transforms(shape: str, planar: bool = False) -> list:
     return transforms
 
 
-class RandInvertInBodyd(RandomizableTransform, MapTransform):
+class RandInvertInBodyd(RandBodyAwareTransformd):
     """Flip intensities inside the body (x -> 1 - x on [0, 1] images): liver/spleen/fluid contrast swaps between
     T1W-like and T2W-like, while air outside the body stays dark as on every real scan."""
 
-    def __init__(self, keys, prob: float):
-        MapTransform.__init__(self, keys)
-        RandomizableTransform.__init__(self, prob)
-
-    def __call__(self, data):
-        self.randomize(None)
-        if not self._do_transform:
-            return data
-        data = dict(data)
-        body = np.asarray(data["body"]) > 0
-        for key in self.key_iterator(data):
-            image = np.asarray(data[key]).copy()
-            image[body] = 1.0 - image[body]
-            data[key] = image
-        return data
+    def _change(self, image, organs, body):
+        image[body] = 1.0 - image[body]
+        return image
 
 
 class BodyZScored(MapTransform):

@@ -28,7 +28,7 @@ def organ_channels(data: dict) -> np.ndarray:
     return np.asarray(organs)
 
 
-class _OrganAwareTransform(RandomizableTransform, MapTransform):
+class RandBodyAwareTransformd(RandomizableTransform, MapTransform):
     """With probability `prob`, change each keyed image given its organ labels and body mask (`_change`)."""
 
     def __init__(self, keys, prob: float):
@@ -40,7 +40,7 @@ class _OrganAwareTransform(RandomizableTransform, MapTransform):
         if not self._do_transform:
             return data
         data = dict(data)
-        organs, body = organ_channels(data), np.asarray(data["body"]) > 0
+        organs, body = organ_channels(data) if "label" in data else None, np.asarray(data["body"]) > 0
         for key in self.key_iterator(data):
             data[key] = self._change(np.asarray(data[key], dtype=np.float32).copy(), organs, body)
         return data
@@ -49,7 +49,7 @@ class _OrganAwareTransform(RandomizableTransform, MapTransform):
         raise NotImplementedError
 
 
-class RandOrganContrastd(_OrganAwareTransform):
+class RandOrganContrastd(RandBodyAwareTransformd):
     """Scale one organ's intensities about the body's dark end by a random factor (log-uniform in `factors`),
     blending back to the original for the voxels above the organ's VESSEL_PERCENTILE."""
 
@@ -69,7 +69,7 @@ class RandOrganContrastd(_OrganAwareTransform):
         return image
 
 
-class RandFluidStructured(_OrganAwareTransform):
+class RandFluidStructured(RandBodyAwareTransformd):
     """Paint 1-2 fluid-filled ellipsoids (in-plane semi-axes `radius_mm`) into the background near the liver."""
 
     def __init__(self, keys, prob: float, voxel_mm, radius_mm=(15.0, 55.0), dark_share: float = 0.3):

@@ -24,7 +24,9 @@ def publish_fold_ensemble(run_dirs, name: str, version: str, cross_validation: d
     state = {f"{index}.{key}": value for index, run in enumerate(runs)
              for key, value in load_torch_file(run.weights).items()}
     weights = save_weights(state, manifest_path.parent / f"{name}-{version}.pt")
-    subjects = sorted({group.removeprefix("chaos-") for run in runs for group in run.held_out},
+    # The CHAOS subjects dealt into folds (a release's validation series that every fold shares are not folds).
+    folds = {run.path.name: sorted(group for group in run.held_out if group.startswith("chaos-")) for run in runs}
+    subjects = sorted({group.removeprefix("chaos-") for fold in folds.values() for group in fold},
                       key=lambda text: (len(text), text))
     entry = {
         "name": name, "version": version, "task": "segmentation",
@@ -38,7 +40,7 @@ def publish_fold_ensemble(run_dirs, name: str, version: str, cross_validation: d
                           f"subjects) plus T1W/T2W-like phantoms; mean of organ probabilities"),
         "licence": CHAOS_LICENCE,
         "validation": {"held_out_subjects": [],
-                       "folds": {run.path.name: sorted(run.held_out) for run in runs},
+                       "folds": folds,
                        **({"cross_validation": cross_validation} if cross_validation else {})},
         "expected_seconds": {"cpu": 4.0, "gpu": 0.5},
         "demonstration_only": False,
