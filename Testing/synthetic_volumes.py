@@ -59,3 +59,20 @@ def write_training_items(folder, count: int = 2, source: str = "toy") -> list:
         items.append(TrainingItem(f"{source}-{seed}", folder / f"image{seed}.nii.gz", folder / f"label{seed}.nii.gz",
                                   ALL_CLASSES, f"{source}-{seed}", source))
     return items
+
+
+def head_like_volume(seed: int = 0) -> tuple[sitk.Image, sitk.Image]:
+    """A non-abdominal volume (a skull-bright shell round an even, noisy inside) and a 'liver' mask: a block of it
+    (about 500 mL), for out-of-distribution checks."""
+    rng = np.random.default_rng(seed)
+    shape = (40, 96, 96)
+    z, y, x = np.meshgrid(*(np.linspace(-1, 1, n) for n in shape), indexing="ij")
+    radius = np.sqrt(x ** 2 + y ** 2 + (z * 1.2) ** 2)
+    array = np.where(radius < 0.8, 300.0, 0.0) + np.where((radius > 0.8) & (radius < 0.9), 900.0, 0.0)
+    image = sitk.GetImageFromArray((array + rng.normal(0, 20, shape)).astype(np.float32))
+    image.SetSpacing((2.5, 2.5, 5.0))
+    labels = np.zeros(shape, np.uint8)
+    labels[14:26, 30:66, 30:66] = 1
+    label_image = sitk.GetImageFromArray(labels)
+    label_image.CopyInformation(image)
+    return image, label_image

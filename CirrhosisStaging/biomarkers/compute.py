@@ -41,10 +41,19 @@ def compute_biomarkers(image: sitk.Image, labels: sitk.Image, clinical: Clinical
     nodularity = surface_nodularity(liver, spacing_zyx)
     result["surface_nodularity_mm"] = None if nodularity is None else nodularity["mean_mm"]
     result["surface_nodularity_p90_mm"] = None if nodularity is None else nodularity["p90_mm"]
-    result["heterogeneity_index"] = heterogeneity_index(sitk.GetArrayViewFromImage(image), liver, spacing_zyx)
+    result["heterogeneity_index"] = heterogeneity_index(_above_floor(image), liver, spacing_zyx)
     if clinical is not None:
         result.update(clinical_scores(clinical))
     return {key: _rounded(key, value) for key, value in result.items()}
+
+
+def _above_floor(image: sitk.Image) -> np.ndarray:
+    """The signal above the volume's dark floor (its 0.5th percentile: air in MRI). MRI has no absolute zero, so
+    a ratio of intensities means something only from a reference level: this makes the heterogeneity index, and so
+    the stage, unchanged when intensities go through a*x + b (a > 0)."""
+    array = sitk.GetArrayViewFromImage(image).astype(np.float64)
+    step = max(1, array.size // 2_000_000)
+    return array - float(np.percentile(array.ravel()[::step], 0.5))
 
 
 def _rounded(key: str, value):

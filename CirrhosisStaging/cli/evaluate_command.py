@@ -13,7 +13,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "evaluate", help="evaluate the staging model on a release split (per patient), with a biomarker baseline",
         description="Per-patient accuracy, macro-F1, one-vs-rest AUC, quadratic Cohen's kappa, calibration error "
-                    "and confusion matrix on a split of a CirrMRI600+ release (the release's masks as input), per "
+                    "and confusion matrix on a split of a CirrMRI600+ release (the release's masks as input; healthy "
+                    "subjects as stage none): over the 4 classes, over the 3 stages among cirrhotic patients, and "
+                    "cirrhosis vs none (AUC, sensitivity, specificity); per "
                     "sequence too, a slice-weighted accuracy only for comparison with per-slice papers, and a "
                     "logistic-regression baseline on the biomarkers trained on the train split.")
     parser.add_argument("--data", required=True, help="CirrMRI600+ release folder (or phantom output)")
@@ -86,18 +88,32 @@ def _run_config(run: Path) -> dict:
 
 def _print(result: dict) -> None:
     patient = result["per_patient"]
+    stages = result.get("model_stages") or list(STAGES)
     print(f"model: {result['model']}   split: {result['split']}   patients: {patient['patients']}")
-    rows = [("staging model (per patient)", patient)]
-    if "biomarker_baseline" in result:
-        rows.append(("biomarker baseline (per patient)", result["biomarker_baseline"]))
-    print(f"{'':34} {'accuracy':>9} {'macro-F1':>9} {'kappa(q)':>9} {'AUC':>7} {'ECE':>6}")
+    rows = [(f"staging model ({len(stages)} classes)", patient)]
+    if "cirrhotic_3_class" in result:
+        rows.append(("  3 stages among cirrhotic", result["cirrhotic_3_class"]))
+    baseline = result.get("biomarker_baseline")
+    if baseline:
+        rows.append(("biomarker baseline (4 classes)", baseline))
+        if "cirrhotic_3_class" in baseline:
+            rows.append(("  3 stages among cirrhotic", baseline["cirrhotic_3_class"]))
+    print(f"{'per patient':34} {'accuracy':>9} {'macro-F1':>9} {'kappa(q)':>9} {'AUC':>7} {'ECE':>6}")
     for label, report in rows:
         print(f"{label:34} {report['accuracy']:>9.3f} {report['macro_f1']:>9.3f} {report['quadratic_kappa']:>9.3f} "
               f"{report['auc_one_vs_rest']['macro']:>7.3f} {report['expected_calibration_error']:>6.3f}")
+    binary = [(name, r["cirrhosis_vs_none"]) for name, r in (("staging model", result), ("biomarker baseline",
+                                                                                       baseline or {}))
+              if "cirrhosis_vs_none" in r]
+    if binary:
+        print(f"{'cirrhosis vs none':34} {'AUC':>9} {'sensitiv.':>9} {'specific.':>9}   (positives / negatives)")
+        for name, report in binary:
+            print(f"{name:34} {report['auc']:>9.3f} {report['sensitivity']:>9.3f} {report['specificity']:>9.3f}   "
+                  f"({report['positives']} / {report['negatives']})")
     for sequence, report in result["per_sequence"].items():
         print(f"{sequence.upper() + 'W only (per patient)':34} {report['accuracy']:>9.3f} {report['macro_f1']:>9.3f} "
               f"{report['quadratic_kappa']:>9.3f}   (n={report['patients']})")
     print(f"slice-weighted accuracy (for comparison with per-slice papers only): {result['per_slice_accuracy']:.3f}")
-    print("confusion matrix (rows truth, columns predicted): " + " ".join(STAGES))
-    for name, counts in zip(STAGES, patient["confusion_matrix"]["counts"]):
+    print("confusion matrix (rows truth, columns predicted): " + " ".join(stages))
+    for name, counts in zip(stages, patient["confusion_matrix"]["counts"]):
         print(f"  {name:>9} " + " ".join(f"{c:>8d}" for c in counts))

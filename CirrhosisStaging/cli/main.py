@@ -14,11 +14,12 @@ from ..errors import InputError
 from ..io.image_limits import DEFAULT_MAX_IMAGE_GB, MAX_IMAGE_GB_ENV
 from .quiet import WRITE_FAILURES, closed_pipe_exit, quiet_libraries, set_max_image_gb
 from . import (batch_command, check_command, combine_seg_command, dataset_command, evaluate_command, phantom_command,
-               preprocess_command, run_command, segment_command, study_export_command, train_seg_command,
-               train_stage_command, web_command)
+               preprocess_command, run_command, segment_command, simulate_command, study_export_command,
+               train_seg_command, train_stage_command, web_command)
 
 # Each command module exposes `register(subparsers)`, which sets `func` on its parser.
-COMMANDS = (run_command, segment_command, batch_command, phantom_command, train_seg_command, combine_seg_command,
+COMMANDS = (run_command, segment_command, batch_command, phantom_command, simulate_command, train_seg_command,
+            combine_seg_command,
             train_stage_command, evaluate_command, dataset_command, check_command, preprocess_command, web_command,
             study_export_command)
 

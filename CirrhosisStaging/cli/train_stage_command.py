@@ -17,7 +17,9 @@ def register(subparsers) -> None:
                     "select and calibrate on its valid split. Patient-level splits as published; class-weighted "
                     "loss; augmentation; checkpoints every epoch in --out (running again resumes). Multi-GPU: "
                     "torchrun --nproc_per_node=N -m CirrhosisStaging.cli.main train-stage ...")
-    parser.add_argument("--data", required=True, help="CirrMRI600+ release folder (or phantom output)")
+    parser.add_argument("--data", required=True, action="append",
+                        help="CirrMRI600+ release folder (or phantom / simulate output); give it again to train on "
+                             "several releases together (each one's train split trains, its valid split selects)")
     parser.add_argument("--out", required=True, help="run folder")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=4)
@@ -38,10 +40,10 @@ def run(args) -> int:
     from ..staging.training.cases import load_cases
     from ..staging.training.trainer import StagingTrainingConfig, train_staging
 
-    train_cases = load_cases(args.data, "train")
-    val_cases = load_cases(args.data, "valid")
+    train_cases = [case for root in args.data for case in _tagged(load_cases(root, "train"), root, len(args.data))]
+    val_cases = [case for root in args.data for case in _tagged(load_cases(root, "valid"), root, len(args.data))]
     if not train_cases:
-        raise InputError(args.data, "no staged patients with masks in the train split")
+        raise InputError(args.data[0], "no staged patients with masks in the train split")
     out = Path(args.out)
     check_start_weights(out, args.init_weights, resume=not args.no_resume)
     config = StagingTrainingConfig(out_dir=out, epochs=args.epochs, batch_size=args.batch_size,
@@ -60,3 +62,11 @@ def run(args) -> int:
         name, _, version = args.publish.partition(":")
         print(f"published {publish_staging(out, name, version or '1.0.0', args.data)}")
     return 0
+
+
+def _tagged(cases, root, releases: int):
+    """With several releases, patient ids are prefixed with the release folder's name (ids repeat across them)."""
+    if releases > 1:
+        for case in cases:
+            case.patient_id = f"{Path(root).name}/{case.patient_id}"
+    return cases

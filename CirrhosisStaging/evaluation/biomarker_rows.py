@@ -22,6 +22,6 @@ def patient_biomarkers(root, split: str, progress: bool = True) -> list[tuple[st
         series = patient.series(sequence)
         label_path = biomarker_labels_path(root, sequence, series)
         image = validate_image(read_image(series.image), series.image)
-        rows.append((patient.patient_id, EVALUATION_TO_INDEX[patient.stage],
+        rows.append((patient.key, EVALUATION_TO_INDEX[patient.stage],
                      compute_biomarkers(image, read_mask(label_path))))
     return rows

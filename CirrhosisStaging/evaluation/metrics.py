@@ -104,3 +104,19 @@ def classification_report(truth, probabilities, class_names) -> dict:
         "confusion_matrix": {"rows_truth_columns_predicted": list(class_names),
                              "counts": confusion_matrix(truth, predicted, classes).tolist()},
     }
+
+
+def binary_report(truth_positive, score, predicted_positive) -> dict:
+    """Two classes (cirrhosis vs none): ROC AUC of `score`, and sensitivity / specificity of the decision."""
+    truth_positive = np.asarray(truth_positive, dtype=bool)
+    predicted_positive = np.asarray(predicted_positive, dtype=bool)
+    score = np.asarray(score, dtype=float)
+    two_columns = np.stack([1 - score, score], axis=1)
+    positives, negatives = truth_positive.sum(), (~truth_positive).sum()
+    return {
+        "patients": int(len(truth_positive)), "positives": int(positives), "negatives": int(negatives),
+        "auc": one_vs_rest_auc(truth_positive.astype(int), two_columns)[1],
+        "sensitivity": float((predicted_positive & truth_positive).sum() / positives) if positives else float("nan"),
+        "specificity": float((~predicted_positive & ~truth_positive).sum() / negatives) if negatives else float("nan"),
+        "accuracy": accuracy(truth_positive, predicted_positive),
+    }

@@ -11,11 +11,12 @@ from ..errors import InputError
 from ..io.atomic import atomic_path
 from ..io.csv_safety import write_safe_csv
 from ..io.output_checks import check_writable_parent
+from ..staging.stages import STAGES
 from .batch_cases import BatchCase
 from .run_case import CasePipeline
 
-SUMMARY_COLUMNS = ("case", "status", "stage", "p_mild", "p_moderate", "p_severe", "liver_volume_ml",
-                   "spleen_volume_ml", "seconds", "error")
+SUMMARY_COLUMNS = ("case", "status", "stage", "p_none", "p_mild", "p_moderate", "p_severe", "prediction_set",
+                   "warnings", "liver_volume_ml", "spleen_volume_ml", "seconds", "error")
 
 
 def run_batch(cases: list[BatchCase], out_dir, pipeline: CasePipeline, progress: bool = True) -> list[dict]:
@@ -50,7 +51,9 @@ def run_batch(cases: list[BatchCase], out_dir, pipeline: CasePipeline, progress:
 def _row(name: str, status: str, result: dict | None, error: str = "") -> dict:
     probabilities = (result or {}).get("probabilities", {})
     return {"case": name, "status": status, "stage": (result or {}).get("stage", ""),
-            **{f"p_{k}": round(probabilities[k], 4) if k in probabilities else "" for k in ("mild", "moderate", "severe")},
+            **{f"p_{k}": round(probabilities[k], 4) if k in probabilities else "" for k in STAGES},
+            "prediction_set": " or ".join(((result or {}).get("prediction_set") or {}).get("stages") or []),
+            "warnings": "; ".join(sorted({w.get("code", "") for w in (result or {}).get("warnings") or []})),
             "liver_volume_ml": (result or {}).get("liver_volume_ml", ""),
             "spleen_volume_ml": (result or {}).get("spleen_volume_ml", ""),
             "seconds": (result or {}).get("timing_seconds", {}).get("total", ""), "error": error}

@@ -1,5 +1,6 @@
 """The warnings of a result: items {"code", "sequence", "message"} the report, the Slicer panel and the web app show
-beside the result. Codes: "mask_check" (the liver mask needs a look: segmentation.quality)."""
+beside the result. Codes: "mask_check" (the liver mask needs a look: segmentation.quality) and
+"out_of_distribution" (the scan is unlike the staging model's training data: staging.out_of_distribution)."""
 
 from __future__ import annotations
 
@@ -21,3 +22,12 @@ def add_mask_quality(result: dict, qualities: dict) -> None:
         warning = mask_quality_warning(sequence, quality)
         if warning is not None:
             warnings.append(warning)
+
+
+def add_out_of_distribution(result: dict, reasons: dict) -> None:
+    """One "out_of_distribution" warning per sequence with reasons (sequence -> list of reasons)."""
+    warnings = result.setdefault("warnings", [])
+    for sequence, found in reasons.items():
+        if found:
+            warnings.append({"code": "out_of_distribution", "sequence": sequence,
+                             "message": "the stage may mean nothing: " + "; ".join(found)})

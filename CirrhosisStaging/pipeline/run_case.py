@@ -17,8 +17,9 @@ from ..data.labels import LIVER, SPLEEN
 from ..io import atomic_directory, write_image
 from ..io.output_checks import check_output_folder
 from ..segmentation.quality import assess_liver_mask
-from ..staging.stages import STAGES
-from .result_warnings import add_mask_quality
+from ..staging.out_of_distribution import out_of_distribution_reasons
+from ..staging.stages import stage_label
+from .result_warnings import add_mask_quality, add_out_of_distribution
 from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
 
 SCHEMA_VERSION = 1
@@ -91,12 +92,13 @@ class CasePipeline:
         step("attention")
         tic = time.perf_counter()
         attention = attention_maps(self.stager.network, staging_inputs, labels, self.stager.device,
-                                   class_index=STAGES.index(staged.stage))
+                                   class_index=self.stager.stages.index(staged.stage))
         timings["attention"] = time.perf_counter() - tic
 
         preferred = "t1" if "t1" in inputs else "t2"  # 3D GRE: thinner slices, better volumes
         result = self._result(inputs, staged, sources, biomarkers, preferred, clinical, case_label)
         add_mask_quality(result, qualities)
+        add_out_of_distribution(result, out_of_distribution_reasons({s: inputs[s].image for s in inputs}, staged))
         with atomic_directory(out_dir, overwrite=overwrite) as work:
             for sequence, item in inputs.items():
                 write_image(liver_only(labels[sequence]), work / f"{sequence}_liver_mask.nii.gz")
@@ -130,12 +132,20 @@ class CasePipeline:
         return {
             "schema_version": SCHEMA_VERSION,
             "stage": staged.stage,
+            "stage_label": stage_label(staged.stage),
             "probabilities": staged.probabilities,
+            "model_stages": list(self.stager.stages),   # 3 for weights made before "none" existed
+            "prediction_set": None if staged.prediction_set is None else
+                {"stages": staged.prediction_set, "coverage": staged.coverage,
+                 "method": "split conformal on the validation patients"},
             "demonstration_only": bool(entry.demonstration_only),
             "notice": entry.notice,
             "sequences": {
                 s: {"stage": max(staged.per_sequence[s], key=staged.per_sequence[s].get),
                     "probabilities": staged.per_sequence[s], "mask_source": sources[s],
+                    "feature_distance": None if s not in staged.feature_distances else
+                        {"distance": round(staged.feature_distances[s][0], 3),
+                         "threshold": round(staged.feature_distances[s][1], 3)},
                     "biomarkers": biomarkers[s], "input_sha256": inputs[s].sha256,
                     "outputs": {"liver_mask": f"{s}_liver_mask.nii.gz", "segmentation": f"{s}_liver.seg.nrrd",
                                 "attention": f"{s}_attention.nii.gz"}}

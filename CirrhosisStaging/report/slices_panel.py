@@ -8,6 +8,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..preprocessing import to_canonical
+from ..staging.stages import stage_label
 from ..visualization.slices import axial_views, display_window
 from . import style
 from .formatting import percent, plain
@@ -153,7 +154,7 @@ def _draw_header(figure, band, key: str, data: SlicePanelData, sequence_result: 
     if stage:
         probabilities = sequence_result.get("probabilities") or {}
         chosen = probabilities.get(stage) if isinstance(probabilities, dict) else None
-        details.append(f"stage: {stage}" + (f" ({percent(chosen)})" if chosen is not None else ""))
+        details.append(f"stage: {stage_label(stage)}" + (f" ({percent(chosen)})" if chosen is not None else ""))
     source = sequence_result.get("mask_source")
     if data.labels is None or not data.labels.any():
         details.append("mask: not available")

@@ -41,4 +41,3 @@ FONT_TINY = 6.2
 
 SEQUENCE_NAMES = {"t1": "T1-weighted", "t2": "T2-weighted"}
 SEQUENCE_SHORT = {"t1": "T1W", "t2": "T2W"}
-STAGES = ("mild", "moderate", "severe")

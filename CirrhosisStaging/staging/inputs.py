@@ -20,6 +20,10 @@ from ..preprocessing.resample import resample_to_reference
 
 BOX_SPACING_XYZ = (3.0, 3.0, 4.0)
 BOX_SIZE_XYZ = (128, 96, 48)   # 384 x 288 x 192 mm; each divisible by 16 for the encoder
+# Below this a mask cannot be a liver, even a shrunken cirrhotic one (rarely under ~600 mL) cut by the field of view:
+# staging it would give a confident answer about a few voxels. Between this and segmentation.quality's whole-liver
+# minimum the mask is staged with a mask_check warning.
+MIN_STAGEABLE_LIVER_ML = 200.0
 
 
 @dataclass
@@ -34,6 +38,10 @@ def prepare_staging_input(image: sitk.Image, labels: sitk.Image, path=None) -> S
     liver = sitk.GetArrayViewFromImage(labels) == LIVER
     if not liver.any():
         raise InputError(path, "liver mask is empty: nothing to stage")
+    liver_ml = float(liver.sum()) * float(np.prod(image.GetSpacing())) / 1000.0
+    if liver_ml < MIN_STAGEABLE_LIVER_ML:
+        raise InputError(path, f"liver mask holds {liver_ml:.1f} mL, under the {MIN_STAGEABLE_LIVER_ML:.0f} mL that "
+                               "any liver has: not a liver mask, nothing to stage")
     body = body_mask(image)  # used twice: intensity statistics and the box centre
     normalized = normalize_intensity(sitk.Cast(image, sitk.sitkFloat32), body)
     box = box_grid(image, liver, body)

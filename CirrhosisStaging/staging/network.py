@@ -1,4 +1,5 @@
-"""Staging network: one encoder per sequence, cross-sequence attention, liver-weighted pooling, 3 classes.
+"""Staging network: one encoder per sequence, cross-sequence attention, liver-weighted pooling, 4 classes
+(none, mild, moderate, severe; weights made before "none" existed have 3).
 
 After Zeng et al. (sequence-specific encoders fused by cross-sequence attention) and Aggarwal 2025 (the liver
 mask as input). Either sequence may be missing: T1W and T2W are separate, unregistered series and many
@@ -17,9 +18,10 @@ DEFAULT_STAGING_ARCHITECTURE = {
     "in_channels": 2,                 # image, liver mask
     "channels": [8, 16, 32, 64],     # measured: [16..128] cost 2-3x the CPU time for no gain on phantoms
     "heads": 4,
-    "num_classes": 3,
+    "num_classes": 4,
     "dropout": 0.2,
     "biomarkers": 5,                  # length of staging.biomarker_features.FEATURES; 0: image only
+    "feature_reference": True,        # stores the training features' statistics (out-of-distribution check)
 }
 
 
@@ -71,8 +73,8 @@ def _network_class():
             return self.linear(standardized * self.used)
 
     class CrossSequenceStager(nn.Module):
-        def __init__(self, in_channels=2, channels=(8, 16, 32, 64), heads=4, num_classes=3, dropout=0.2,
-                     biomarkers=0):
+        def __init__(self, in_channels=2, channels=(8, 16, 32, 64), heads=4, num_classes=4, dropout=0.2,
+                     biomarkers=0, feature_reference=False):
             super().__init__()
             width = channels[-1]
             self.encoders = nn.ModuleDict({s: SequenceEncoder(in_channels, channels) for s in ("t1", "t2")})
@@ -83,10 +85,29 @@ def _network_class():
             # Calibration (temperature scaling), fitted on validation data after training.
             self.register_buffer("temperature", torch.ones(1))
             self.biomarker_branch = BiomarkerBranch(biomarkers, num_classes) if biomarkers else None
+            # Per sequence: mean, precision matrix and distance threshold of the training cases' encoder features
+            # (liver-weighted mean, box mean, box spread: 3 x width), fitted after training
+            # (staging/feature_reference.py); zero threshold = not fitted.
+            if feature_reference:
+                self.register_buffer("reference_mean", torch.zeros(2, 3 * width))
+                self.register_buffer("reference_precision", torch.zeros(2, 3 * width, 3 * width))
+                self.register_buffer("reference_threshold", torch.zeros(2))
+
+        @property
+        def has_feature_reference(self) -> bool:
+            return hasattr(self, "reference_threshold")
 
         def forward(self, inputs: dict, biomarkers=None):
             """inputs: {"t1": (B, 2, z, y, x), "t2": ...}, one or both; biomarkers: (B, features) raw values, NaN
             where missing (None: all missing). Returns calibrated logits (B, classes)."""
+            pooled = self.embed(inputs)
+            logits = self.head(pooled)
+            if self.biomarker_branch is not None:
+                logits = logits + self.biomarker_branch(biomarkers, len(pooled), pooled.device)
+            return logits / self.temperature
+
+        def embed(self, inputs: dict):
+            """The pooled features (B, C) the head reads."""
             present = [s for s in ("t1", "t2") if inputs.get(s) is not None]
             if not present:
                 raise ValueError("staging needs at least one of t1, t2")
@@ -105,10 +126,6 @@ def _network_class():
                     x = x + attended
                 w = weights[s] / weights[s].sum(dim=1, keepdim=True)
                 fused.append((x * w.unsqueeze(-1)).sum(dim=1))
-            pooled = torch.stack(fused).mean(dim=0)
-            logits = self.head(pooled)
-            if self.biomarker_branch is not None:
-                logits = logits + self.biomarker_branch(biomarkers, len(pooled), pooled.device)
-            return logits / self.temperature
+            return torch.stack(fused).mean(dim=0)
 
     return CrossSequenceStager

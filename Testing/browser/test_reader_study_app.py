@@ -10,6 +10,8 @@ import time
 import numpy as np
 import pytest
 
+from CirrhosisStaging.staging.stages import stage_label
+
 STATUS = "document.querySelector('#status').innerText"
 MODEL_STAGE_IN_STATE = "window.trame.state.get('model_stage')"
 
@@ -87,15 +89,15 @@ def test_reader_study_flow(page, web_server):
     page.click("#reveal-button")
     page.wait_for_selector("#model-stage")
     model_text = page.inner_text("#model-stage")
-    assert model_text.split(":")[1].strip() in ("mild", "moderate", "severe")
+    assert model_text.split(":")[1].strip() in ("no cirrhosis", "mild", "moderate", "severe")
     assert page.evaluate(MODEL_STAGE_IN_STATE) == model_text.split(":")[1].strip()
     rows = stored_answers(results)
     assert len(rows) == 1
     row = rows[0]
     assert row["reader_id"] == "reader-7" and row["case_id"] == "case1" and row["reader_stage"] == "severe"
     assert row["mask_edited"] is True and row["truth_stage"] == "mild"
-    assert row["model_stage"] == model_text.split(":")[1].strip()
-    assert abs(sum(row[k] for k in ("p_mild", "p_moderate", "p_severe")) - 1) < 1e-3
+    assert stage_label(row["model_stage"]) == model_text.split(":")[1].strip()   # "none" is shown "no cirrhosis"
+    assert abs(sum(row[k] or 0.0 for k in ("p_none", "p_mild", "p_moderate", "p_severe")) - 1) < 1e-3
     assert row["seconds_spent"] > 0
 
     page.reload()                                   # a closed or reloaded tab loses nothing (a new session)

@@ -229,3 +229,20 @@ def test_launcher_gives_each_session_its_own_secret_and_bounds_them(stand_in_lau
 
     command = session_command(folder / "study.json", 30)
     assert "${secret}" not in " ".join(command) and "${keys}/${id}.key" in command   # never on a command line
+
+
+def test_a_database_from_before_the_none_stage_gets_its_column(tmp_path):
+    from LiverCirrhosisWeb.answer_store import AnswerStore
+    from LiverCirrhosisWeb.study_records import COLUMNS
+
+    path = tmp_path / "old.sqlite"
+    old_columns = [c for c in COLUMNS if c != "p_none"]
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE answers (id INTEGER PRIMARY KEY, " + ", ".join(f"{c} TEXT" for c in old_columns)
+                   + ", UNIQUE (reader_id, case_id))")
+        db.execute(f"INSERT INTO answers ({', '.join(old_columns)}) VALUES ({', '.join('?' for _ in old_columns)})",
+                   ["r0", "c0", "mild", 3, "mild", 0.6, 0.3, 0.1, 5.0, 0, "", 1, "t"])
+    store = AnswerStore(path)
+    assert store.add(_answer(stage="none", model_stage="none", p_none=0.7, p_mild=0.1, p_moderate=0.1, p_severe=0.1))
+    rows = store.answers()
+    assert [r["p_none"] for r in rows] == [None, 0.7] and rows[1]["reader_stage"] == "none"

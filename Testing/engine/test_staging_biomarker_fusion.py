@@ -21,11 +21,12 @@ BOX = (2, 32, 32, 32)
 
 
 def _synthetic_cases(count=30, seed=0, spleen=True):
-    """Cases whose stage shows in liver volume and nodularity; random image boxes (the image head starts at 0)."""
+    """Cases whose stage (0 none .. 3 severe) shows in liver volume and nodularity; random image boxes (the image
+    head starts at 0)."""
     rng = np.random.default_rng(seed)
     cases = []
     for index in range(count):
-        stage = index % 3
+        stage = index % 4
         vector = np.array([1800 - 300 * stage + rng.normal(0, 80), 250 + 150 * stage + rng.normal(0, 40),
                            np.nan, 0.5 + 0.4 * stage + rng.normal(0, 0.1), 1.0 + rng.normal(0, 0.2)], np.float32)
         vector[2] = vector[0] / vector[1]
@@ -49,7 +50,7 @@ def test_fused_network_starts_exactly_at_the_baseline():
     network = build_staging_network(FUSED).eval()
     start_from_baseline(network, cases)
     matrix = np.array([c.biomarker_vector() for c in cases], dtype=float)
-    baseline = fit_baseline(matrix, [c.stage_index for c in cases])
+    baseline = fit_baseline(matrix, [c.stage_index for c in cases], 4)
     for case, expected in zip(cases, baseline.probabilities(matrix)):
         logits = _logits(network, case, torch.from_numpy(case.biomarker_vector())[None])
         assert torch.softmax(logits, 1)[0].numpy() == pytest.approx(expected, abs=1e-5)
@@ -83,13 +84,14 @@ def test_stager_reads_the_biomarkers_of_each_sequence():
     assert stager.uses_biomarkers
     healthy_like = {"liver_volume_ml": 1800.0, "spleen_volume_ml": 250.0, "liver_spleen_volume_ratio": 7.2,
                     "surface_nodularity_mm": 0.5, "heterogeneity_index": 1.0}
-    cirrhotic = {**healthy_like, "liver_volume_ml": 1200.0, "spleen_volume_ml": 550.0,
-                 "liver_spleen_volume_ratio": 2.2, "surface_nodularity_mm": 1.3}
-    mild = stager.stage({"t2": staging_input}, {"t2": healthy_like})
+    cirrhotic = {**healthy_like, "liver_volume_ml": 900.0, "spleen_volume_ml": 700.0,
+                 "liver_spleen_volume_ratio": 1.3, "surface_nodularity_mm": 1.7}
+    healthy = stager.stage({"t2": staging_input}, {"t2": healthy_like})
     severe = stager.stage({"t2": staging_input}, {"t2": cirrhotic})
-    assert mild.stage == "mild" and severe.stage == "severe"
+    assert healthy.stage == "none" and severe.stage == "severe"
+    assert set(healthy.probabilities) == {"none", "mild", "moderate", "severe"}
     both = stager.stage({"t1": staging_input, "t2": staging_input}, {"t1": healthy_like, "t2": cirrhotic})
-    assert both.per_sequence["t1"] == pytest.approx(mild.probabilities)
+    assert both.per_sequence["t1"] == pytest.approx(healthy.probabilities)
     assert both.per_sequence["t2"] == pytest.approx(severe.probabilities)
     assert both.per_sequence["t2"]["severe"] > both.per_sequence["t1"]["severe"]
 

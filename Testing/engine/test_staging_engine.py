@@ -20,7 +20,7 @@ from CirrhosisStaging.staging.network import build_staging_network
 from CirrhosisStaging.staging.training.calibration import fit_temperature
 
 TINY = {"class": "CrossSequenceStager", "in_channels": 2, "channels": [4, 8, 8, 8], "heads": 2,
-        "num_classes": 3, "dropout": 0.0}
+        "num_classes": 4, "dropout": 0.0}
 
 
 def _case(direction=(1, 0, 0, 0, 1, 0, 0, 0, 1), blob_x=None):

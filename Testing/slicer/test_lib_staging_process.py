@@ -34,7 +34,7 @@ def test_stage_fills_the_scene(staged, phantom_files):
 
     context, _, case = staged
     result = case.result
-    assert result["stage"] in ("mild", "moderate", "severe")
+    assert result["stage"] in ("none", "mild", "moderate", "severe")
     assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
     assert result["demonstration_only"] is True
     for sequence in ("t1", "t2"):

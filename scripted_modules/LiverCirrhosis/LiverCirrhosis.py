@@ -42,8 +42,8 @@ class LiverCirrhosis(ScriptedLoadableModule):
         self.parent.dependencies = []
         self.parent.contributors = ["CirrhosisStaging developers"]
         self.parent.helpText = (
-            "Segment the liver and spleen on abdominal T1W/T2W MRI, stage cirrhosis (mild / moderate / severe) "
-            "with probabilities, biomarkers and a Grad-CAM attention overlay, correct the liver mask in the "
+            "Segment the liver and spleen on abdominal T1W/T2W MRI, stage cirrhosis (no cirrhosis / mild / moderate / "
+            "severe) with probabilities, biomarkers and a Grad-CAM attention overlay, correct the liver mask in the "
             "Segment Editor and re-stage. The shipped staging weights are a demonstration trained on simulated "
             "data: not a diagnosis. Needs Slicer 5.10 or newer.")
         self.parent.acknowledgementText = (
@@ -332,10 +332,10 @@ class LiverCirrhosisWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     def _showCase(self):
         from LiverCirrhosisLib.parameters import StagingParameters
         from LiverCirrhosisLib.result_warnings import result_warnings
+        from LiverCirrhosisLib.results_table import stage_summary
 
         result = self.case.result
-        probabilities = ", ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
-        self.ui.stageLabel.text = f"Stage: {result['stage']} ({probabilities})"
+        self.ui.stageLabel.text = stage_summary(result)
         warnings = result_warnings(result)
         self.ui.warningsLabel.text = "\n".join(warnings)
         self.ui.warningsLabel.visible = bool(warnings)
@@ -487,7 +487,7 @@ class LiverCirrhosisTest(ScriptedLoadableModuleTest):
         volumes = {s.sequence: slicer.util.loadVolume(str(verified_path(s))) for s in samples()}
         logic = LiverCirrhosisLogic()
         case = logic.process(t1=volumes["t1"], t2=volumes["t2"], force_cpu=True)
-        self.assertIn(case.result["stage"], ("mild", "moderate", "severe"))
+        self.assertIn(case.result["stage"], ("none", "mild", "moderate", "severe"))
         self.assertAlmostEqual(sum(case.result["probabilities"].values()), 1.0, places=5)
         self.delayDisplay("Erasing half of the liver and re-staging")
         segmentation = case.segmentations["t1"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from .study_records import COLUMNS, ReaderAnswer, read_legacy_csv
 
-_TYPES = {"reader_confidence": "INTEGER NOT NULL", "p_mild": "REAL", "p_moderate": "REAL", "p_severe": "REAL",
-          "seconds_spent": "REAL", "mask_edited": "INTEGER NOT NULL", "model_demonstration_only": "INTEGER NOT NULL"}
+_TYPES = {"reader_confidence": "INTEGER NOT NULL", "p_none": "REAL", "p_mild": "REAL", "p_moderate": "REAL",
+          "p_severe": "REAL", "seconds_spent": "REAL", "mask_edited": "INTEGER NOT NULL", "model_demonstration_only": "INTEGER NOT NULL"}
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS answers (id INTEGER PRIMARY KEY, "
            + ", ".join(f"{name} {_TYPES.get(name, 'TEXT NOT NULL')}" for name in COLUMNS)
            + ", UNIQUE (reader_id, case_id))")
@@ -39,11 +39,19 @@ class AnswerStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=FULL")   # an acknowledged answer survives a power cut too
                 self._db.execute(_SCHEMA)
+                self._add_missing_columns()
                 return
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) or attempt == attempts - 1:
                     raise
                 time.sleep(0.1)
+
+    def _add_missing_columns(self) -> None:
+        """A database made before a column existed (p_none came with the "none" stage) gets it, empty."""
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(answers)")}
+        for name in COLUMNS:
+            if name not in present:
+                self._db.execute(f"ALTER TABLE answers ADD COLUMN {name} {_TYPES.get(name, 'TEXT')}")
 
     def close(self) -> None:
         self._db.close()

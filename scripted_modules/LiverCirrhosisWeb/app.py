@@ -21,7 +21,7 @@ from trame_slicer.segmentation.segmentation_effect_paint_erase import Segmentati
 
 from CirrhosisStaging.data.labels import LIVER
 from CirrhosisStaging.errors import InputError
-from CirrhosisStaging.staging.stages import STAGES
+from CirrhosisStaging.staging.stages import STAGES, stage_label
 from LiverCirrhosisLib import CirrhosisStagingLogic, SceneContext
 from LiverCirrhosisLib.segmentation_nodes import segment_id_for
 
@@ -210,8 +210,9 @@ class ReaderStudyApp(TrameApp):
 
     def _reveal_model_answer(self):
         result = self.case_nodes.result
-        self.state.model_stage = result["stage"]
-        self.state.model_probabilities = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items())
+        self.state.model_stage = stage_label(result["stage"])
+        self.state.model_probabilities = "  ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items()
+                                                   if v is not None)
         self.state.model_notice = result.get("notice") or ""
         self.state.model_warnings = " ".join(other_warnings(result))
 
@@ -319,6 +320,7 @@ class ReaderStudyApp(TrameApp):
             reader_confidence=int(state.reader_confidence), model_stage=result["stage"],
             p_mild=round(result["probabilities"]["mild"], 4), p_moderate=round(result["probabilities"]["moderate"], 4),
             p_severe=round(result["probabilities"]["severe"], 4),
+            p_none=None if result["probabilities"].get("none") is None else round(result["probabilities"]["none"], 4),
             seconds_spent=round(time.monotonic() - self.case_started, 1), mask_edited=self.mask_edited,
             truth_stage=case.truth or "", model_demonstration_only=bool(result.get("demonstration_only")),
             answered_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")))
@@ -380,7 +382,7 @@ class ReaderStudyApp(TrameApp):
                     with v3.VRadioGroup(v_model=("reader_stage",), inline=True, id="reader-stage",
                                         disabled=("revealed",)):
                         for name in STAGES:
-                            v3.VRadio(label=name, value=name, id=f"reader-{name}")
+                            v3.VRadio(label=stage_label(name), value=name, id=f"reader-{name}")
                     v3.VSlider(v_model=("reader_confidence",), min=1, max=5, step=1, show_ticks="always",
                                label="Confidence", density="compact", disabled=("revealed",), id="confidence")
                     v3.VBtn("Submit and reveal", id="reveal-button", click=self.submit_reader, color="primary",
@@ -402,7 +404,7 @@ class ReaderStudyApp(TrameApp):
                     html.Div("Cohen's kappa: {{ summary.kappa === null ? '-' : summary.kappa.toFixed(3) }}; "
                              "quadratic: {{ summary.quadratic_kappa === null ? '-' : "
                              "summary.quadratic_kappa.toFixed(3) }}", id="summary-kappa")
-                    html.Div("Confusion (rows reader, columns model; mild, moderate, severe): "
+                    html.Div(f"Confusion (rows reader, columns model; {', '.join(STAGES)}): "
                              "{{ JSON.stringify(summary.confusion_reader_vs_model) }}")
                     html.Div("With a reference stage: {{ summary.with_reference }}; reader accuracy "
                              "{{ summary.reader_accuracy === null ? '-' : summary.reader_accuracy.toFixed(2) }}, "

@@ -27,7 +27,7 @@ class ReaderCase:
 def list_cases(source, split: str | None = None) -> list[ReaderCase]:
     """CirrMRI600+ release: one case per cirrhosis patient (T1W and T2W paired by patient id, the reference stage
     from Metadata/), optionally of one split. Folder: each sub-folder is a case holding files whose names contain
-    't1' and/or 't2' (and optionally a stage.txt with mild/moderate/severe). CSV: columns case_id, t1, t2[, stage]
+    't1' and/or 't2' (and optionally a stage.txt with none/mild/moderate/severe). CSV: columns case_id, t1, t2[, stage]
     (paths relative to the CSV)."""
     source = Path(source)
     if not source.exists():

@@ -29,6 +29,7 @@ class ReaderAnswer:
     truth_stage: str = ""
     model_demonstration_only: bool = True
     answered_at: str = ""
+    p_none: float | None = None      # None: weights made before "none" existed, or an answer from before it
 
 
 COLUMNS = [f.name for f in fields(ReaderAnswer)]
@@ -66,7 +67,7 @@ def _answer_from_row(row: dict) -> ReaderAnswer | None:
             seconds_spent=float(row["seconds_spent"]), mask_edited=row["mask_edited"] == "True",
             truth_stage=row.get("truth_stage") or "",
             model_demonstration_only=(row.get("model_demonstration_only") or "True") == "True",
-            answered_at=row.get("answered_at") or "")
+            answered_at=row.get("answered_at") or "", p_none=float(row["p_none"]) if row.get("p_none") else None)
     except ValueError:
         return None
 
@@ -78,23 +79,25 @@ def agreement_summary(rows: list[dict]) -> dict:
     index = {name: i for i, name in enumerate(STAGES)}
     pairs = [(index[r["reader_stage"]], index[r["model_stage"]]) for r in rows
              if r["reader_stage"] in index and r["model_stage"] in index]
-    summary = {"answers": len(pairs), "confusion_reader_vs_model": np.zeros((3, 3), int).tolist(),
+    classes = len(STAGES)
+    summary = {"answers": len(pairs), "confusion_reader_vs_model": np.zeros((classes, classes), int).tolist(),
                "kappa": None, "quadratic_kappa": None, "reader_accuracy": None, "model_accuracy": None,
-               "with_reference": 0, "confusion_reader_vs_reference": np.zeros((3, 3), int).tolist()}
+               "with_reference": 0, "confusion_reader_vs_reference": np.zeros((classes, classes), int).tolist(),
+               "stages": list(STAGES)}
     if not pairs:
         return summary
     reader, model = np.array(pairs).T
-    confusion = confusion_matrix(reader, model, 3)
+    confusion = confusion_matrix(reader, model, classes)
     summary["confusion_reader_vs_model"] = confusion.tolist()
     summary["kappa"] = _cohen_kappa(confusion)
-    summary["quadratic_kappa"] = float(quadratic_kappa(reader, model, 3))
+    summary["quadratic_kappa"] = float(quadratic_kappa(reader, model, classes))
     labelled = [r for r in rows if r.get("truth_stage") in index and r["reader_stage"] in index]
     if labelled:
         summary["with_reference"] = len(labelled)
         summary["reader_accuracy"] = float(np.mean([r["reader_stage"] == r["truth_stage"] for r in labelled]))
         summary["model_accuracy"] = float(np.mean([r["model_stage"] == r["truth_stage"] for r in labelled]))
         summary["confusion_reader_vs_reference"] = confusion_matrix(
-            [index[r["reader_stage"]] for r in labelled], [index[r["truth_stage"]] for r in labelled], 3).tolist()
+            [index[r["reader_stage"]] for r in labelled], [index[r["truth_stage"]] for r in labelled], classes).tolist()
     return summary
 
 

@@ -1,5 +1,6 @@
-"""Augmentation of staging boxes: small shifts, intensity changes, mask jitter (segmentation is never perfect)
-and dropping a sequence (so single-sequence staging is trained too)."""
+"""Augmentation of staging boxes: small shifts, intensity changes, mask jitter (segmentation is never perfect),
+a slight blur (simulated stages are resampled, their originals are not: blur must not tell them apart) and
+dropping a sequence (so single-sequence staging is trained too)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def _augment(array: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         binary = liver > 0.5
         binary = ndimage.binary_dilation(binary) if grow else ndimage.binary_erosion(binary)
         liver = binary.astype(np.float32)
+    if rng.random() < 0.5:
+        image = ndimage.gaussian_filter(image, rng.uniform(0.2, 0.7))
     lowest = image.min()
     image = (image - lowest) * rng.uniform(0.85, 1.15) + lowest + rng.uniform(-0.15, 0.15)
     if rng.random() < 0.3:

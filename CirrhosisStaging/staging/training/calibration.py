@@ -28,3 +28,31 @@ def fit_temperature(logits, labels, steps: int = 200, prior_sd: float = PRIOR_SD
 
     optimizer.step(closure)
     return float(log_temperature.detach().exp().clamp(0.05, 20.0))
+
+
+CONFORMAL_COVERAGE = 0.9
+
+
+def conformal_threshold(probabilities, labels, coverage: float = CONFORMAL_COVERAGE) -> float | None:
+    """Split-conformal score threshold (Angelopoulos & Bates): with scores 1 - p(true class) on validation data,
+    the ceil((n + 1) * coverage) / n quantile. A stage belongs to the prediction set when 1 - p <= threshold,
+    which covers the true stage with probability >= `coverage` for exchangeable cases. None: too few cases."""
+    import numpy as np
+
+    probabilities = np.asarray(probabilities, dtype=float)
+    labels = np.asarray(labels, dtype=int)
+    n = len(labels)
+    level = np.ceil((n + 1) * coverage) / n if n else 2.0
+    if level > 1:
+        return None
+    scores = 1.0 - probabilities[np.arange(n), labels]
+    return float(np.quantile(scores, level, method="higher"))
+
+
+def prediction_set(probabilities: dict, threshold: float | None) -> list[str] | None:
+    """The stages whose score 1 - p is within the conformal threshold, most probable first (never empty)."""
+    if threshold is None:
+        return None
+    ranked = sorted(probabilities, key=lambda stage: -(probabilities[stage] or 0.0))
+    chosen = [stage for stage in ranked if 1.0 - (probabilities[stage] or 0.0) <= threshold]
+    return chosen or ranked[:1]

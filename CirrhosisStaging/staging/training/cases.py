@@ -1,4 +1,9 @@
-"""Staging cases from a CirrMRI600+ release: one per patient with a stage, both sequences when present."""
+"""Staging cases from a CirrMRI600+ release: one per patient with a stage, both sequences when present.
+
+The release's healthy subjects are the "none" class. The release does not split them, so they are split here by
+subject: as `Healthy_splits.csv` at the release root says (written by `simulate`, which keeps a subject's original
+and its simulated stages in one split), else 70/15/15 by a fixed seeded patient split.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ...data import CirrMRIDataset, PatientRecord, SeriesRecord
+from ...errors import InputError
 from ...io import read_image, read_mask, validate_image, validate_mask
 from ..biomarker_features import biomarker_vector, combined_vector
 from ..inputs import prepare_staging_input
@@ -17,7 +23,7 @@ from ..stages import EVALUATION_TO_INDEX, SEQUENCES
 @dataclass
 class StagingCase:
     patient_id: str
-    stage_index: int                       # 0 mild, 1 moderate, 2 severe
+    stage_index: int                       # 0 none, 1 mild, 2 moderate, 3 severe
     split: str
     arrays: dict = field(default_factory=dict)       # sequence -> (2, z, y, x) float32
     liver_slices: dict = field(default_factory=dict)  # sequence -> axial slices holding liver (per-slice counting)
@@ -28,11 +34,40 @@ class StagingCase:
         return combined_vector(self.biomarkers[s] for s in (sequences or self.biomarkers))
 
 
+HEALTHY_SPLITS_FILE = "Healthy_splits.csv"
+HEALTHY_FRACTIONS = (0.7, 0.15, 0.15)
+
+
 def staged_patients(root, split: str) -> list[PatientRecord]:
-    """Patients of `split` ("all": every split) that have a stage and at least one series with a mask."""
+    """Patients of `split` ("all": every split) that have a stage and at least one series with a mask; healthy
+    subjects (stage "none") included, in the split `healthy_splits` gives them."""
     dataset = CirrMRIDataset(root)
-    return [p for p in dataset.patients(split=None if split == "all" else split)
+    healthy = dataset.patients(split="healthy")
+    splits = healthy_splits(dataset.root, [p.patient_id for p in healthy])
+    pool = dataset.patients(split=None if split == "all" else split) + \
+        [p for p in healthy if split == "all" or splits[p.patient_id] == split]
+    return [p for p in pool
             if p.stage in EVALUATION_TO_INDEX and any(p.series(s).mask is not None for s in p.sequences)]
+
+
+def healthy_splits(root, patient_ids: list[str]) -> dict[str, str]:
+    """Healthy subject id -> "train" | "valid" | "test"."""
+    import csv
+    from pathlib import Path
+
+    from ...data.patient_ids import normalise_patient_id
+    from ...data.splits import patient_split
+
+    path = Path(root) / HEALTHY_SPLITS_FILE
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            given = {normalise_patient_id(row["patient_id"]): row["split"] for row in csv.DictReader(handle)}
+        missing = [i for i in patient_ids if given.get(i) not in ("train", "valid", "test")]
+        if missing:
+            raise InputError(path, f"gives no train/valid/test split for healthy subject {missing[0]}")
+        return {i: given[i] for i in patient_ids}
+    parts = patient_split(patient_ids, HEALTHY_FRACTIONS, seed=0)
+    return {i: name for name, part in zip(("train", "valid", "test"), parts) for i in part}
 
 
 def biomarker_labels_path(root, sequence: str, series: SeriesRecord):
@@ -49,7 +84,7 @@ def load_cases(root, split: str, progress: bool = True) -> list[StagingCase]:
 
     cases = []
     for patient in tqdm(staged_patients(root, split), desc=f"preparing {split} cases", disable=not progress):
-        case = StagingCase(patient.patient_id, EVALUATION_TO_INDEX[patient.stage], split)
+        case = StagingCase(patient.key, EVALUATION_TO_INDEX[patient.stage], split)
         for sequence in SEQUENCES:
             series = patient.series(sequence)
             if series is None or series.mask is None:

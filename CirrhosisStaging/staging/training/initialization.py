@@ -10,7 +10,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...models.torch_files import load_torch_file
-from ..stages import STAGES
+from ..stages import STAGES, model_stages
 
 
 def load_matching_weights(network, path: Path) -> list[str]:
@@ -36,8 +36,10 @@ def start_from_baseline(network, train_cases) -> dict:
     branch = network.biomarker_branch
     if branch is None:
         return {}
+    stages = model_stages(None, branch.linear.out_features)   # 3 when fine-tuning a network made before "none"
+    train_cases = [case for case in train_cases if STAGES[case.stage_index] in stages]
     matrix = np.array([case.biomarker_vector() for case in train_cases], dtype=float)
-    baseline = fit_baseline(matrix, [case.stage_index for case in train_cases], len(STAGES))
+    baseline = fit_baseline(matrix, [stages.index(STAGES[case.stage_index]) for case in train_cases], len(stages))
     used = ~np.isnan(matrix).all(axis=0)
     with torch.no_grad():
         branch.mean.copy_(torch.as_tensor(baseline.mean, dtype=torch.float32))

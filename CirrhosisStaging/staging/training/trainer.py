@@ -110,7 +110,7 @@ def train_staging(config: StagingTrainingConfig, train_cases, val_cases, resume:
         if config.max_minutes is not None and record["minutes"] >= config.max_minutes:
             break
     if setup.is_main:
-        _calibrate_best(out_dir, config, val_cases, device)
+        _calibrate_best(out_dir, config, train_cases, val_cases, device)
     shutdown(setup)
     return state["history"]
 
@@ -131,7 +131,7 @@ def predict_logits(network, cases, device, sequences=None):
             logits.append(network(inputs, biomarkers).float().cpu().numpy()[0])
             labels.append(case.stage_index)
     network.train()
-    return np.array(logits).reshape(-1, len(STAGES)), np.array(labels, dtype=int)
+    return np.array(logits).reshape(-1, network.head[-1].out_features), np.array(labels, dtype=int)
 
 
 def _train_step(network, batch, rng, loss_function, optimizer, scaler, device) -> float:
@@ -167,9 +167,14 @@ def _biomarker_tensor(cases, sequences, device):
     return torch.from_numpy(np.stack([case.biomarker_vector(sequences) for case in cases])).to(device)
 
 
-def _calibrate_best(out_dir: Path, config, val_cases, device) -> None:
-    """Fit the temperature on validation logits of the best weights and store it in best.pt."""
+def _calibrate_best(out_dir: Path, config, train_cases, val_cases, device) -> None:
+    """On the best weights: the temperature and the conformal threshold from validation logits, and the training
+    cases' feature reference (out-of-distribution check); stored in best.pt and calibration.json."""
     import torch
+
+    from ...evaluation.metrics import expected_calibration_error
+    from ..feature_reference import fit_feature_reference
+    from .calibration import CONFORMAL_COVERAGE, conformal_threshold
 
     best = out_dir / "best.pt"
     if not best.exists() or not val_cases:
@@ -180,7 +185,17 @@ def _calibrate_best(out_dir: Path, config, val_cases, device) -> None:
     logits, labels = predict_logits(network, val_cases, device)
     temperature = fit_temperature(logits, labels)
     network.temperature.fill_(temperature)
+    reference = {}
+    if getattr(network, "has_feature_reference", False):
+        by_sequence = {s: [case.arrays[s] for case in train_cases if s in case.arrays] for s in ("t1", "t2")}
+        reference = fit_feature_reference(network, by_sequence, device)
     torch.save(network.state_dict(), best)
+    calibrated = softmax(logits / temperature)
     (out_dir / "calibration.json").write_text(json.dumps(
         {"temperature": temperature, "val_nll_before": negative_log_likelihood(logits, labels),
-         "val_nll_after": negative_log_likelihood(logits / temperature, labels), "val_patients": int(len(labels))}, indent=2))
+         "val_nll_after": negative_log_likelihood(logits / temperature, labels), "val_patients": int(len(labels)),
+         "val_ece_before": expected_calibration_error(labels, softmax(logits)),
+         "val_ece_after": expected_calibration_error(labels, calibrated),
+         "conformal_coverage": CONFORMAL_COVERAGE,
+         "conformal_threshold": conformal_threshold(calibrated, labels, CONFORMAL_COVERAGE),
+         "feature_reference": reference}, indent=2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from CirrhosisStaging.staging.stages import STAGES
+from CirrhosisStaging.staging.stages import STAGES, stage_label
 
 from .result_warnings import result_warnings
 
@@ -21,13 +21,18 @@ COLUMNS = ("Quantity", "Value", "Previous", "Change", "Unit")
 
 def result_rows(result: dict, previous: dict | None = None) -> list[tuple[str, str, str, str, str]]:
     """(quantity, value, previous value, change, unit) rows for a result.json dict."""
-    rows = [("Stage", result["stage"], previous["stage"] if previous else "",
+    rows = [("Stage", stage_label(result["stage"]), stage_label(previous["stage"]) if previous else "",
              _stage_change(result, previous), "")]
     for stage in STAGES:
-        now = result["probabilities"][stage]
-        before = previous["probabilities"][stage] if previous else None
+        now = result["probabilities"].get(stage)
+        if now is None:
+            continue   # weights made before "none" existed do not assess it
+        before = (previous or {}).get("probabilities", {}).get(stage)
         rows.append((f"P({stage})", f"{now:.3f}", "" if before is None else f"{before:.3f}",
                      "" if before is None else f"{now - before:+.3f}", ""))
+    stage_set = prediction_set_text(result)
+    if stage_set:
+        rows.append(("Prediction set", stage_set, prediction_set_text(previous or {}), "", ""))
     biomarkers, before_biomarkers = result.get("biomarkers", {}), (previous or {}).get("biomarkers", {})
     for key, label, unit in BIOMARKER_ROWS:
         if biomarkers.get(key) is None:
@@ -60,10 +65,28 @@ def fill_results_table(scene, result: dict, previous: dict | None = None, table_
     return table_node
 
 
+def stage_summary(result: dict) -> str:
+    """The panel's one line: "Stage: no cirrhosis (none 0.91, mild 0.06, ...); 90% set: no cirrhosis"."""
+    probabilities = ", ".join(f"{k} {v:.2f}" for k, v in result["probabilities"].items() if v is not None)
+    stage_set = prediction_set_text(result)
+    return f"Stage: {stage_label(result['stage'])} ({probabilities})" + (f"; {stage_set}" if stage_set else "")
+
+
+def prediction_set_text(result: dict) -> str:
+    """ "90% set: moderate or severe" (the conformal prediction set), or "" when the result has none."""
+    prediction_set = result.get("prediction_set")
+    if not isinstance(prediction_set, dict) or not prediction_set.get("stages"):
+        return ""
+    coverage = prediction_set.get("coverage")
+    prefix = f"{100 * coverage:.0f}% set" if isinstance(coverage, (int, float)) else "prediction set"
+    return f"{prefix}: " + " or ".join(stage_label(s) for s in prediction_set["stages"])
+
+
 def _stage_change(result, previous) -> str:
     if not previous:
         return ""
-    return "unchanged" if previous["stage"] == result["stage"] else f"{previous['stage']} -> {result['stage']}"
+    before, now = stage_label(previous["stage"]), stage_label(result["stage"])
+    return "unchanged" if before == now else f"{before} -> {now}"
 
 
 def _text(value) -> str:
