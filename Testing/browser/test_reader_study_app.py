@@ -130,9 +130,10 @@ def test_summary_helpers():
                                                                ("r1", "severe", "moderate", "severe"),
                                                                ("r2", "moderate", "moderate", "")))]
     summary = agreement_summary(rows)
-    assert summary["answers"] == 3 and summary["confusion_reader_vs_model"][2][1] == 1
+    # rows and columns: none, mild, moderate, severe
+    assert summary["answers"] == 3 and summary["confusion_reader_vs_model"][3][2] == 1
     assert summary["with_reference"] == 2 and summary["reader_accuracy"] == 1.0 and summary["model_accuracy"] == 0.5
-    assert summary["confusion_reader_vs_reference"] == [[1, 0, 0], [0, 0, 0], [0, 0, 1]]
+    assert summary["confusion_reader_vs_reference"] == [[0, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1]]
     assert -1 <= summary["kappa"] <= 1 and summary["kappa"] == pytest.approx(0.5)
     per_reader = study_summary(rows)["readers"]
     assert sorted(per_reader) == ["r1", "r2"] and per_reader["r2"]["answers"] == 1
