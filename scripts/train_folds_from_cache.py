@@ -106,10 +106,9 @@ def train_fold(args) -> int:
                                                 "validation": [i.name for i in validation],
                                                 "folds": args.folds, "fold": args.fold,
                                                 "split_seed": args.split_seed}, indent=2))
-    weights = {}
-    for pair in args.weight:
-        prefix, _, value = pair.partition("=")
-        weights[prefix] = float(value)
+    from CirrhosisStaging.cli.train_seg_command import _weights
+
+    weights = _weights(args.weight)   # PREFIX=W pairs, parsed as train-seg parses them
     config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                             device=args.device, max_minutes=args.minutes, source_weights=weights,

@@ -17,8 +17,3 @@ def held_out_fold(groups, folds: int | None, fold: int | None, seed: int, source
         raise InputError(source, f"--fold {fold}: must be between 0 and {folds - 1}")
     return kfold_patients(unique, folds, seed)[fold]
 
-
-def fold_of(group: str, groups, folds: int, seed: int) -> int:
-    """Which fold holds `group` out."""
-    return next(index for index, members in enumerate(kfold_patients(sorted(set(groups)), folds, seed))
-                if group in members)
