@@ -66,3 +66,31 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
         members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
                                      input_normalization(config["architecture"])))
     return Segmenter.ensemble(members, device)
+
+
+def published_fold_segmenters(model_name: str, device: str = "cpu") -> dict:
+    """A published fold ensemble (`combine-seg --runs`) taken apart again: {subject group: (fold name, Segmenter of
+    the one member that held it out)}, from the folds its manifest entry records in member order. The cross-validated figure
+    can so be rerun from the shipped file alone, with no member ever scoring a subject it trained on."""
+    from ..models import find_model
+    from .loading import load_segmenter
+
+    entry = find_model("segmentation", model_name)
+    folds = entry.validation.get("folds")
+    members = entry.architecture.get("members", [])
+    if not folds or len(folds) != len(members):
+        raise InputError(None, f"{entry.key} is not a cross-validation ensemble: its manifest entry records no folds "
+                               f"matching its {len(members)} members")
+    ensemble = load_segmenter(device, model_name)
+    segmenters = {}
+    for member, (fold, held_out) in zip(ensemble.members, folds.items()):
+        single = _single_member(member, ensemble)
+        segmenters.update({group: (fold, single) for group in held_out})
+    return segmenters
+
+
+def _single_member(member, ensemble):
+    """One member of a loaded ensemble as a Segmenter with the ensemble's device and clean-up settings."""
+    from .inference import Segmenter
+
+    return Segmenter.ensemble([member], ensemble.device, None, ensemble.edge_radius_mm)

@@ -1,4 +1,4 @@
-"""Clean-up of a predicted label map: one liver, no holes, no specks, a split spleen kept whole."""
+"""Clean-up of a predicted label map: one liver, no holes, no specks, one spleen (a split one kept whole)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from scipy import ndimage
 from ..masks import bounding_slices
 from .labels import LEFT_KIDNEY, LIVER, RIGHT_KIDNEY, SPLEEN
 
+# Spleen pieces further than this from the largest are dropped: stray "spleen" in bowel or the other flank was the
+# spleen's main error in cross-validation (HD95 85 mm; Dice 0.838 -> 0.895 with it, README), while the parts of a
+# spleen split by a cleft or a thick slice lie next to each other.
+SPLEEN_PIECE_GAP_MM = 10.0
+
 
 def postprocess_labels(labels: np.ndarray, spacing_zyx=(1.0, 1.0, 1.0)) -> np.ndarray:
-    """Largest connected liver component with holes filled; other organs lose specks under 1 mL."""
+    """Largest connected liver component with holes filled; the spleen keeps its largest piece and the pieces
+    within SPLEEN_PIECE_GAP_MM of it; every organ but the liver loses specks under 1 mL."""
     result = labels.copy()
     # Work on the box around the organs plus one voxel: same components and holes (everything outside the box is
     # background joined to the volume's border), a fraction of the voxels.
@@ -30,6 +36,8 @@ def _clean(labels: np.ndarray, spacing_zyx) -> np.ndarray:
     for label in (SPLEEN, RIGHT_KIDNEY, LEFT_KIDNEY):
         # Not "largest component only": a spleen can be split by a cleft or a thick slice.
         result[(result == label) & ~_drop_small(result == label, max(1, int(1.0 / voxel_ml)))] = 0
+    spleen = result == SPLEEN
+    result[spleen & ~_near_largest(spleen, spacing_zyx, SPLEEN_PIECE_GAP_MM)] = 0
     return result
 
 
@@ -49,6 +57,21 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
     sizes = np.bincount(components.ravel())
     sizes[0] = 0
     return components == int(np.argmax(sizes))
+
+
+def _near_largest(mask: np.ndarray, spacing_zyx, gap_mm: float) -> np.ndarray:
+    """The largest component and every component that comes within gap_mm of it."""
+    components, count = ndimage.label(mask)
+    if count <= 1:
+        return mask.copy()
+    sizes = np.bincount(components.ravel())
+    sizes[0] = 0
+    largest = int(np.argmax(sizes))
+    box = bounding_slices(mask, 0)   # the pieces' own box: distances further out do not matter
+    distance = ndimage.distance_transform_edt(components[box] != largest, sampling=spacing_zyx)
+    closest = ndimage.minimum(distance, components[box], index=np.arange(1, count + 1))
+    keep = np.concatenate([[False], np.asarray(closest) <= gap_mm])
+    return keep[components]
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:

@@ -6,6 +6,8 @@ of every prediction (its false-alarm rate: these are real scans that segment wel
 
     .venv/bin/python Testing/benchmarks/cross_validate_segmentation.py --chaos ../shared/data/chaos_t2spir \
         --runs runs/cv/fold0 runs/cv/fold1 runs/cv/fold2 runs/cv/fold3 runs/cv/fold4 [--json cv.json]
+    .venv/bin/python Testing/benchmarks/cross_validate_segmentation.py --chaos ../shared/data/chaos_t2spir \
+        --model liver-spleen-folds-1.0.0      # the same, from a shipped fold ensemble's members
 
 The folds come from `train-seg --folds 5 --fold I` (or scripts/train_folds_from_cache.py); nothing in them was
 chosen on the subjects they hold out (the last epoch is kept).
@@ -21,7 +23,8 @@ import SimpleITK as sitk
 
 from CirrhosisStaging.data import LIVER, SPLEEN, list_chaos_cases
 from CirrhosisStaging.io import read_image, read_mask, validate_image
-from CirrhosisStaging.segmentation.cross_validation import fold_segmenter, load_fold_runs, runs_for
+from CirrhosisStaging.segmentation.cross_validation import (fold_segmenter, load_fold_runs, published_fold_segmenters,
+                                                            runs_for)
 from CirrhosisStaging.segmentation.metrics import dice, surface_distances
 
 ORGANS = {"liver": LIVER, "spleen": SPLEEN}
@@ -50,29 +53,27 @@ def summary(rows: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chaos", required=True)
-    parser.add_argument("--runs", nargs="+", required=True,
+    parser.add_argument("--runs", nargs="+",
                         help="fold run folders; runs holding out the same subjects are averaged for them")
+    parser.add_argument("--model", help="a shipped fold ensemble (combine-seg --runs), taken apart into its folds")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
-
-    runs = load_fold_runs(args.runs)
-    segmenters = {}
+    if bool(args.runs) == bool(args.model):
+        parser.error("give --runs or --model")
+    scorers = _FoldScorers(args)
     rows = []
     print(f"{'case':>10} {'fold':>6} {'liver Dice':>10} {'HD95 mm':>8} {'ASSD mm':>8} {'spleen Dice':>11} "
           f"{'HD95 mm':>8} {'ASSD mm':>8}  quality")
     for case in list_chaos_cases(args.chaos):
         group = f"chaos-{case.subject_id}"
-        fold = runs_for(group, runs)
-        if not fold:
+        name, segmenter = scorers.for_subject(group)
+        if segmenter is None:
             print(f"{group:>10} held out by no fold: not scored")
             continue
-        name = "+".join(run.path.name for run in fold)
-        if name not in segmenters:
-            segmenters[name] = fold_segmenter(fold, args.device)
         image = validate_image(read_image(case.image), case.image)
         truth = sitk.GetArrayFromImage(read_mask(case.label))
-        result = segmenters[name].segment(image)
+        result = segmenter.segment(image)
         row = {"case": group, "fold": name, **score_labels(sitk.GetArrayFromImage(result.labels), truth,
                                                                      image.GetSpacing()[::-1]),
                "quality": result.quality}
@@ -90,8 +91,30 @@ def main() -> None:
           f"({', '.join(row['case'] for row in checks) or 'none'})")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"runs": [str(run.path) for run in runs], "subjects": rows, "summary": figures,
+            json.dump({"runs": args.runs, "model": args.model, "subjects": rows, "summary": figures,
                        "checks": len(checks)}, handle, indent=2)
+
+
+class _FoldScorers:
+    """The network(s) that held a subject out: fold runs (runs holding out the same subjects averaged), or the one
+    member of a shipped fold ensemble whose fold it was."""
+
+    def __init__(self, args):
+        self.device, self._cache = args.device, {}
+        self.runs = load_fold_runs(args.runs) if args.runs else None
+        self.published = None if args.runs else published_fold_segmenters(args.model, args.device)
+
+    def for_subject(self, group: str):
+        """(fold name, Segmenter), or (None, None) when no fold held the subject out."""
+        if self.published is not None:
+            return self.published.get(group, (None, None))
+        fold = runs_for(group, self.runs)
+        if not fold:
+            return None, None
+        name = "+".join(run.path.name for run in fold)
+        if name not in self._cache:
+            self._cache[name] = fold_segmenter(fold, self.device)
+        return name, self._cache[name]
 
 
 if __name__ == "__main__":

@@ -131,14 +131,26 @@ def test_postprocess_keeps_largest_liver_fills_holes_and_keeps_split_spleen():
     labels[5:25, 5:25, 5:25] = 1          # liver
     labels[12:16, 12:16, 12:16] = 0       # a hole inside it
     labels[2:4, 35:38, 35:38] = 1         # a stray liver island
-    labels[5:10, 30:38, 30:38] = 4        # spleen, two parts
-    labels[15:20, 30:38, 30:38] = 4
+    labels[5:10, 30:38, 30:38] = 4        # spleen, two parts one 5 mm slice apart (a cleft)
+    labels[11:16, 30:38, 30:38] = 4
     labels[28, 1, 1] = 2                  # one-voxel kidney speck
     result = postprocess_labels(labels, (5.0, 2.0, 2.0))
     assert (result[12:16, 12:16, 12:16] == 1).all()
     assert (result[2:4, 35:38, 35:38] == 0).all()
     assert (result == 4).sum() == (labels == 4).sum()
     assert result[28, 1, 1] == 0
+
+
+def test_postprocess_drops_spleen_pieces_far_from_the_spleen():
+    """"Spleen" in bowel or the other flank (over 1 mL, so not a speck) goes; the spleen and a piece 8 mm away stay."""
+    labels = np.zeros((30, 60, 60), np.uint8)
+    labels[5:20, 5:25, 35:55] = 4         # the spleen
+    labels[8:12, 5:15, 58:60] = 4         # a 1.6 mL piece 8 mm beyond its edge (x 55..57 empty, 2 mm voxels)
+    labels[10:15, 40:50, 2:10] = 4        # 8 mL of "spleen" 30 mm away
+    result = postprocess_labels(labels, (5.0, 2.0, 2.0))
+    assert (result[5:20, 5:25, 35:55] == 4).all()
+    assert (result[8:12, 5:15, 58:60] == 4).all()
+    assert not result[10:15, 40:50, 2:10].any()
 
 
 def test_marginal_loss_does_not_punish_unlabelled_organs():
