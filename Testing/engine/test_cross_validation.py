@@ -11,7 +11,7 @@ import pytest
 from CirrhosisStaging.cli.main import main
 from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io import write_image
-from CirrhosisStaging.segmentation.cross_validation import load_fold_runs, runs_for
+from CirrhosisStaging.segmentation.cross_validation import load_fold_runs, published_fold_segmenters, runs_for
 from CirrhosisStaging.segmentation.training.folds import held_out_fold
 from synthetic_volumes import make_volume, organ_mask
 
@@ -122,3 +122,17 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
     image = make_volume(seed=7)
     assert Grid.of(segmenter.segment(image).labels) == Grid.of(image)
     assert main(["combine-seg", "fold-nets", "--runs", str(runs[0]), "--publish", "x:1.0.0"]) == 2
+    # Taken apart again (cross_validate_segmentation.py --model): each subject goes to the member that held it out.
+    scorers = published_fold_segmenters("fold-nets-2.0.0")
+    assert sorted(scorers) == [f"chaos-{s}" for s in (1, 2, 5, 8)]
+    for run in load_fold_runs(runs):
+        weights = torch.load(run.weights, weights_only=True)
+        for subject in run.held_out:
+            fold, single = scorers[subject]
+            assert fold == run.path.name and len(single.members) == 1 and single.members[0].normalization == "robust"
+            assert all(torch.equal(weights[key], value) for key, value in single.network.state_dict().items())
+    from CirrhosisStaging.segmentation.training.publish import publish_segmentation
+
+    publish_segmentation(runs[0], "one-net", "1.0.0", training_data="4 synthetic volumes", manifest_path=manifest)
+    with pytest.raises(InputError, match="not a cross-validation ensemble"):
+        published_fold_segmenters("one-net-1.0.0")
