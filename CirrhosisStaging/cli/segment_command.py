@@ -21,8 +21,10 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="output label volume (.nii.gz or .nrrd)")
     parser.add_argument("--seg-nrrd", help="also write a Slicer segmentation (.seg.nrrd)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    parser.add_argument("--sequence", choices=("t1", "t2"), default="t2",
+                        help="the volume's sequence (default t2): picks the newest model made for it")
     parser.add_argument("--model", help="model name (newest version) or name-version in the manifest "
-                                        "(default: newest segmentation model)")
+                                        "(default: the newest segmentation model for --sequence)")
     parser.add_argument("--allow-download", action="store_true",
                         help="allow downloading missing weights from the manifest's URL (checked by sha256)")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -40,12 +42,12 @@ def run(args) -> int:
     from ..export import write_seg_nrrd
     from ..segmentation.loading import load_segmenter
 
-    segmenter = load_segmenter(args.device, args.model, args.allow_download)
+    segmenter = load_segmenter(args.device, args.model, args.allow_download, sequence=args.sequence)
     result = segmenter.segment(image)
     write_image(result.labels, args.out)
     if args.seg_nrrd:
         write_seg_nrrd(result.labels, args.seg_nrrd)
-    print(json.dumps({"image": args.image, "mask": args.out, "model": segmenter.model_name,
+    print(json.dumps({"image": args.image, "sequence": args.sequence, "mask": args.out, "model": segmenter.model_name,
                       "sha256": segmenter.sha256, "edge_radius_mm": segmenter.edge_radius_mm, "device": result.device,
                       "seconds": round(result.seconds, 2),
                       "volumes_ml": label_volumes_ml(result.labels),

@@ -86,12 +86,15 @@ class Manifest:
     path: Path
     entries: tuple[ModelEntry, ...]
 
-    def find(self, task: str, name: str | None = None) -> ModelEntry:
+    def find(self, task: str, name: str | None = None, sequence: str | None = None) -> ModelEntry:
         """The entry for `task`: newest version of `name` (or of any name when None), or exactly the `<name>-<version>`
-        key that messages list (to pin an older version)."""
+        key that messages list (to pin an older version). Without a name, `sequence` ("t1", "t2") limits the choice
+        to models whose entry lists that sequence: each sequence gets the newest model made for it."""
         candidates = [e for e in self.entries if e.task == task and (name is None or name in (e.name, e.key))]
+        if name is None and sequence is not None:
+            candidates = [e for e in candidates if sequence in e.sequences]
         if not candidates:
-            wanted = f"{task} model {name!r}" if name else f"{task} model"
+            wanted = f"{task} model {name!r}" if name else f"{task} model" + (f" for {sequence}" if sequence else "")
             available = ", ".join(e.key for e in self.entries if e.task == task) or "none"
             raise InputError(self.path, f"no {wanted} in the model manifest (available {task} models: {available})")
         return max(candidates, key=lambda e: version_key(e.version))
@@ -143,8 +146,10 @@ def check_manifest_data(data, path: Path) -> list[dict]:
     return data["models"]
 
 
-def find_model(task: str, name: str | None = None, manifest: Manifest | str | os.PathLike | None = None) -> ModelEntry:
-    """The newest version of the `task` model (of `name` if given) in `manifest` (default manifest if None)."""
+def find_model(task: str, name: str | None = None, manifest: Manifest | str | os.PathLike | None = None,
+               sequence: str | None = None) -> ModelEntry:
+    """The newest version of the `task` model (of `name` if given; else the newest listing `sequence`, when given)
+    in `manifest` (default manifest if None)."""
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest)
-    return manifest.find(task, name)
+    return manifest.find(task, name, sequence)

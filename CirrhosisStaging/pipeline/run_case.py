@@ -31,7 +31,7 @@ class CasePipeline:
     def __init__(self, device: str = "auto", allow_download: bool = False):
         self.device = device
         self.allow_download = allow_download
-        self._segmenter = None
+        self._segmenters = {}   # by manifest key: T1W and T2W may each have their own model
         self._stager = None
 
     @property
@@ -42,13 +42,15 @@ class CasePipeline:
             self._stager = load_stager(self.device, allow_download=self.allow_download)
         return self._stager
 
-    @property
-    def segmenter(self):
-        if self._segmenter is None:
-            from ..segmentation.loading import load_segmenter
+    def segmenter(self, sequence: str):
+        """The newest segmentation model made for `sequence`, loaded once."""
+        from ..models import find_model
+        from ..segmentation.loading import load_segmenter
 
-            self._segmenter = load_segmenter(self.device, allow_download=self.allow_download)
-        return self._segmenter
+        key = find_model("segmentation", sequence=sequence).key
+        if key not in self._segmenters:
+            self._segmenters[key] = load_segmenter(self.device, key, self.allow_download)
+        return self._segmenters[key]
 
     def run(self, out_dir, t1=None, t2=None, t1_mask=None, t2_mask=None, clinical=None, case_label=None,
             overwrite: bool = False, report: bool = True, on_step=None) -> dict:
@@ -75,7 +77,7 @@ class CasePipeline:
                 # A corrected mask has no network evidence, but its side, size and pieces are still checked.
                 qualities[sequence] = assess_liver_mask(sitk.GetArrayViewFromImage(item.mask), item.image)
             else:
-                segmentation = self.segmenter.segment(item.image)
+                segmentation = self.segmenter(sequence).segment(item.image)
                 labels[sequence], sources[sequence] = segmentation.labels, "model"
                 qualities[sequence] = segmentation.quality
             timings[f"segment_{sequence}"] = time.perf_counter() - tic
@@ -120,11 +122,16 @@ class CasePipeline:
 
     def _result(self, inputs, staged, sources, biomarkers, preferred, clinical, case_label) -> dict:
         entry = self.stager.entry
-        segmentation = None
-        if "model" in sources.values():
-            seg_entry = self.segmenter.entry
-            segmentation = {"name": seg_entry.name, "version": seg_entry.version, "sha256": seg_entry.sha256,
-                            "edge_radius_mm": self.segmenter.edge_radius_mm}   # which post-processing made the mask
+        segmentation, model_keys = None, {}
+        # models.segmentation: the model that drew the masks the biomarkers come from (else the other sequence's);
+        # each sequence names its own, since T1W and T2W may each have a model made for them.
+        for sequence in sorted(inputs, key=lambda s: s != preferred):
+            if sources[sequence] == "model":
+                segmenter = self.segmenter(sequence)
+                model_keys[sequence] = segmenter.entry.key
+                segmentation = segmentation or {
+                    "name": segmenter.entry.name, "version": segmenter.entry.version, "sha256": segmenter.entry.sha256,
+                    "edge_radius_mm": segmenter.edge_radius_mm}   # which post-processing made the mask
         clinical_part = None
         if clinical is not None:
             clinical_part = {k: biomarkers[preferred].get(k) for k in ("fib4", "fib4_band", "apri", "apri_band")}
@@ -143,6 +150,7 @@ class CasePipeline:
             "sequences": {
                 s: {"stage": max(staged.per_sequence[s], key=staged.per_sequence[s].get),
                     "probabilities": staged.per_sequence[s], "mask_source": sources[s],
+                    "segmentation_model": model_keys.get(s),
                     "feature_distance": None if s not in staged.feature_distances else
                         {"distance": round(staged.feature_distances[s][0], 3),
                          "threshold": round(staged.feature_distances[s][1], 3)},

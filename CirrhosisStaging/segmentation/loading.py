@@ -8,12 +8,14 @@ from .network import ENSEMBLE, build_network, input_normalization, member_archit
 from .slices import context_slices
 
 
-def load_segmenter(device: str = "auto", model_name: str | None = None, allow_download: bool = False) -> Segmenter:
-    """Newest segmentation model in the manifest (or `model_name`), weights checked against their sha256."""
+def load_segmenter(device: str = "auto", model_name: str | None = None, allow_download: bool = False,
+                   sequence: str | None = None) -> Segmenter:
+    """`model_name`, or the newest segmentation model in the manifest made for `sequence` (any, when None), weights
+    checked against their sha256."""
     from ..devices import select_device
 
     torch_device = select_device(device)
-    entry = find_model("segmentation", model_name)
+    entry = find_model("segmentation", model_name, sequence=sequence)
     network = build_network(entry.architecture)
     network.load_state_dict(load_state_dict(entry, device="cpu", allow_download=allow_download))
     if entry.architecture.get("class") == ENSEMBLE:

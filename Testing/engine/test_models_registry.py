@@ -124,6 +124,19 @@ def test_find_model_picks_newest_version_and_filters_by_name(tmp_path):
         find_model("segmentation", "nope", manifest=path)
 
 
+def test_each_sequence_gets_the_newest_model_made_for_it(tmp_path):
+    """A T2W-only model newer than a T1W/T2W one: T2W volumes get it, T1W volumes keep the older one."""
+    path = tmp_path / "manifest.json"
+    write_manifest_entry(path, entry_dict(name="both", version="1.5.0", sequences=["t1", "t2"]))
+    write_manifest_entry(path, entry_dict(name="t2-only", version="2.0.0", sequences=["t2"]))
+    assert find_model("segmentation", sequence="t2", manifest=path).key == "t2-only-2.0.0"
+    assert find_model("segmentation", sequence="t1", manifest=path).key == "both-1.5.0"
+    assert find_model("segmentation", manifest=path).key == "t2-only-2.0.0"         # no sequence: newest of all
+    assert find_model("segmentation", "t2-only", sequence="t1", manifest=path).key == "t2-only-2.0.0"   # named wins
+    with pytest.raises(InputError, match="no segmentation model for dwi"):
+        find_model("segmentation", sequence="dwi", manifest=path)
+
+
 def test_default_manifest_is_the_shipped_one_and_env_can_move_it(manifest, monkeypatch):
     assert default_manifest_path() == REPO / "Resources" / "Models" / "manifest.json"
     load_manifest()  # the shipped manifest must always be valid

@@ -65,13 +65,16 @@ def test_result_json_schema(full_run):
     assert result["model_stages"] in (["none", "mild", "moderate", "severe"], ["mild", "moderate", "severe"])
     assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
     assert set(result["sequences"]) == {"t1", "t2"}
-    for sequence in result["sequences"].values():
+    for name, sequence in result["sequences"].items():
         assert sum(sequence["probabilities"].values()) == pytest.approx(1.0, abs=1e-6)
         assert sequence["mask_source"] == "model"
+        assert sequence["segmentation_model"] == find_model("segmentation", sequence=name).key   # each its own model
     assert result["liver_volume_ml"] > 300
     staging = find_model("staging")
     assert result["models"]["staging"]["sha256"] == staging.sha256
-    assert result["models"]["segmentation"]["sha256"] == find_model("segmentation").sha256
+    # the model behind the biomarkers' masks (T1W's when there is one)
+    assert result["biomarkers_from"] == "t1"
+    assert result["models"]["segmentation"]["sha256"] == find_model("segmentation", sequence="t1").sha256
     assert result["models"]["segmentation"]["edge_radius_mm"] == EDGE_RADIUS_MM
     assert result["demonstration_only"] is True and "simulated" in result["notice"]
     assert result["device"] == "cpu"
@@ -91,7 +94,8 @@ def test_restage_with_edited_mask_changes_biomarkers(case, full_run, tmp_path):
     assert result.returncode == 0, result.stderr
     before = json.loads((full_run / "result.json").read_text())["sequences"]["t2"]
     after = json.loads((out / "result.json").read_text())["sequences"]["t2"]
-    assert after["mask_source"] == "user" and json.loads((out / "result.json").read_text())["models"]["segmentation"] is None
+    assert after["mask_source"] == "user" and after["segmentation_model"] is None
+    assert json.loads((out / "result.json").read_text())["models"]["segmentation"] is None
     assert after["biomarkers"]["liver_volume_ml"] < 0.8 * before["biomarkers"]["liver_volume_ml"]
     assert after["probabilities"] != before["probabilities"]  # the mask is a staging input, not decoration
     np.testing.assert_array_equal(sitk.GetArrayFromImage(read_image(out / "t2_liver_mask.nii.gz")), array)

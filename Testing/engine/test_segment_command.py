@@ -31,10 +31,11 @@ def test_segment_phantom_with_shipped_weights(tmp_path, sequence):
     phantom = make_case(1, 77, sequence, size_scale=0.7)
     image_path = write_image(phantom.image, tmp_path / "image.nii.gz")
     result = _cli("segment", image_path, "--out", tmp_path / "labels.nii.gz", "--seg-nrrd",
-                  tmp_path / "labels.seg.nrrd", "--device", "cpu")
+                  tmp_path / "labels.seg.nrrd", "--device", "cpu", "--sequence", sequence)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["sha256"] == find_model("segmentation").sha256 and summary["device"] == "cpu"
+    assert summary["sha256"] == find_model("segmentation", sequence=sequence).sha256 and summary["device"] == "cpu"
+    assert summary["sequence"] == sequence
     assert summary["edge_radius_mm"] == EDGE_RADIUS_MM
     labels = read_image(tmp_path / "labels.nii.gz")
     assert Grid.of(labels).matches(Grid.of(phantom.image), 1e-6) and labels.GetPixelID() == sitk.sitkUInt8

@@ -46,6 +46,12 @@ def _source_manifest():
     return load_manifest(ROOT / "Resources" / "Models" / "manifest.json")
 
 
+def _installed_manifest(tree):
+    from CirrhosisStaging.models import load_manifest
+
+    return load_manifest(tree / "Resources" / "Models" / "manifest.json")
+
+
 def test_tree_holds_the_engine_the_module_and_only_the_current_weights(tree):
     engine = {p.relative_to(ROOT) for p in (ROOT / "CirrhosisStaging").rglob("*.py")
               if "__pycache__" not in p.parts}
@@ -56,11 +62,15 @@ def test_tree_holds_the_engine_the_module_and_only_the_current_weights(tree):
         assert (tree / relative).is_file(), relative
 
     source = _source_manifest()
-    tasks = sorted({entry.task for entry in source.entries})
-    defaults = {task: source.find(task) for task in tasks}   # what the engine uses when no model is named
+    slots = sorted({(entry.task, sequence) for entry in source.entries for sequence in entry.sequences})
+    # What the engine uses when no model is named: per task and sequence (T1W and T2W may differ), one file each.
+    defaults = {entry.key: entry for entry in (source.find(task, sequence=sequence) for task, sequence in slots)}
     shipped = json.loads((tree / "Resources" / "Models" / "manifest.json").read_text(encoding="utf-8"))
     assert sorted((e["task"], e["name"], e["version"]) for e in shipped["models"]) == \
         sorted((e.task, e.name, e.version) for e in defaults.values())
+    for task, sequence in slots:   # the shipped manifest alone gives the engine the same defaults
+        shipped_default = _installed_manifest(tree).find(task, sequence=sequence)
+        assert shipped_default.key == source.find(task, sequence=sequence).key
     models = tree / "Resources" / "Models"
     weights = {p.relative_to(models).as_posix() for p in models.rglob("*.pt")}
     assert weights == {e.file for e in defaults.values()}

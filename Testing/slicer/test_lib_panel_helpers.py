@@ -91,7 +91,9 @@ def test_segment_run_gets_an_expected_time_from_the_manifest(tmp_path):
     from CirrhosisStaging.models import find_model
 
     logic = CirrhosisStagingLogic(context=None, work_folder=tmp_path)
-    figures = find_model("segmentation").expected_seconds
-    assert logic._expected_segmentation_seconds(force_cpu=True) == figures["cpu"] + ENGINE_START_SECONDS
-    logic.device = "cuda"
-    assert logic._expected_segmentation_seconds(force_cpu=False) == figures["gpu"] + ENGINE_START_SECONDS
+    for sequence in ("t1", "t2"):
+        logic.device = "cpu"
+        figures = find_model("segmentation", sequence=sequence).expected_seconds
+        assert logic._expected_segmentation_seconds(True, sequence) == figures["cpu"] + ENGINE_START_SECONDS
+        logic.device = "cuda"
+        assert logic._expected_segmentation_seconds(False, sequence) == figures["gpu"] + ENGINE_START_SECONDS

@@ -244,8 +244,9 @@ class LiverCirrhosisWidget(ScriptedLoadableModuleWidget, VTKObservationMixin):
     # -- actions ---------------------------------------------------------------------------------------------
 
     def onSegment(self):
-        volume = self._volumes()["t1"] or self._volumes()["t2"]
-        self._start("segment", lambda: self.logic.lib().segment(volume, wait=False,
+        volumes = self._volumes()
+        sequence = "t1" if volumes["t1"] else "t2"
+        self._start("segment", lambda: self.logic.lib().segment(volumes[sequence], wait=False, sequence=sequence,
                                                                 force_cpu=self.ui.forceCpuCheckBox.checked))
 
     def onStage(self):

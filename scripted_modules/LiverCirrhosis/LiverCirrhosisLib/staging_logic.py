@@ -132,22 +132,23 @@ class CirrhosisStagingLogic:
 
     # -- Segment only ----------------------------------------------------------------------------------------
 
-    def segment(self, volume, wait: bool = True, force_cpu: bool = False):
-        """Liver + spleen of one volume into a NEW segmentation node (an edited one is never replaced)."""
+    def segment(self, volume, wait: bool = True, force_cpu: bool = False, sequence: str = "t2"):
+        """Liver + spleen of one volume (a `sequence` "t1" or "t2" one: each has its own default model) into a NEW
+        segmentation node (an edited one is never replaced)."""
         folder = self._new_run_folder("segment")
         image_path = write_volume_node(volume, folder / "image.nii.gz")
-        arguments = ["segment", str(image_path), "--out", str(folder / "labels.nii.gz"),
+        arguments = ["segment", str(image_path), "--out", str(folder / "labels.nii.gz"), "--sequence", sequence,
                      "--device", "cpu" if force_cpu else self.device]
         job = EngineJob(engine_command(arguments, self.python_executable))
         pending = PendingRun(job, lambda: self._load_segmentation(folder / "labels.nii.gz", volume),
-                             expected_seconds=self._expected_segmentation_seconds(force_cpu))
+                             expected_seconds=self._expected_segmentation_seconds(force_cpu, sequence))
         return pending.complete() if wait else pending
 
-    def _expected_segmentation_seconds(self, force_cpu: bool) -> float | None:
-        """The manifest's figure for the default segmentation model, plus starting the process and torch."""
+    def _expected_segmentation_seconds(self, force_cpu: bool, sequence: str = "t2") -> float | None:
+        """The manifest's figure for the sequence's default segmentation model, plus starting the process and torch."""
         from CirrhosisStaging.models import find_model
 
-        figures = find_model("segmentation").expected_seconds
+        figures = find_model("segmentation", sequence=sequence).expected_seconds
         figure = figures.get("gpu" if self.device == "cuda" and not force_cpu else "cpu")
         return None if figure is None else float(figure) + ENGINE_START_SECONDS
 
