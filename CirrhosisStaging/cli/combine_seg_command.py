@@ -32,7 +32,7 @@ def run(args) -> int:
     if bool(args.members) == bool(args.runs):
         raise InputError(None, "give either published models or --runs, not both or neither")
     if args.runs:
-        figures = _cross_validation_record(args.cross_validation) if args.cross_validation else None
+        figures = cross_validation_record(args.cross_validation) if args.cross_validation else None
         weights = publish_fold_ensemble(args.runs, name, version or "1.0.0", figures)
     else:
         weights = publish_ensemble(args.members, name, version or "1.0.0")
@@ -40,13 +40,20 @@ def run(args) -> int:
     return 0
 
 
-def _cross_validation_record(path) -> dict:
+def cross_validation_record(path) -> dict:
     """What the manifest keeps of a cross-validation report: mean and worst, and each subject's Dice."""
     import json
 
-    report = json.loads(open(path, encoding="utf-8").read())
-    return {"summary": report["summary"], "mask_quality_checks": report.get("checks"),
+    from ..errors import InputError
+
+    try:
+        report = json.loads(open(path, encoding="utf-8").read())
+        rows, summary = report["subjects"], report["summary"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(path, f"not a cross-validation report from cross_validate_segmentation.py ({error})") from None
+    source = f"--model {report['model']}" if report.get("model") else "--runs FOLD_RUNS"
+    return {"summary": summary, "mask_quality_checks": report.get("checks"),
             "per_subject": {row["case"]: {"fold": row["fold"], "liver_dice": round(row["liver"]["dice"], 4),
                                           "spleen_dice": round(row["spleen"]["dice"], 4)}
-                            for row in report["subjects"]},
-            "command": "Testing/benchmarks/cross_validate_segmentation.py --chaos CHAOS --runs FOLD_RUNS"}
+                            for row in rows},
+            "command": f"Testing/benchmarks/cross_validate_segmentation.py --chaos CHAOS {source}"}

@@ -71,6 +71,13 @@ def register(subparsers) -> None:
     parser.add_argument("--no-resume", action="store_true", help="start again even if --out has a checkpoint")
     parser.add_argument("--publish", metavar="NAME:VERSION",
                         help="when done, copy the best weights next to the model manifest and register them")
+    parser.add_argument("--publish-sequences", default="t1,t2", metavar="LIST",
+                        help="sequences the published model is the default for (default t1,t2; e.g. t2 where "
+                             "another model does better on T1W)")
+    parser.add_argument("--recipe-cross-validation", metavar="CV_JSON",
+                        help="with --val-fraction 0 (every subject trained on): the same recipe's cross-validation "
+                             "report (Testing/benchmarks/cross_validate_segmentation.py --json), recorded as the "
+                             "published model's figure")
     parser.set_defaults(func=run)
 
 
@@ -98,6 +105,7 @@ def run(args) -> int:
     if not train:
         raise InputError(args.out, "no training data: give --chaos and/or --cirrmri with labelled volumes")
     check_start_weights(Path(args.out), args.init_weights, resume=not args.no_resume)
+    publishing = _publishing(args) if args.publish else None   # a bad report is refused now, not after training
     with run_folder(Path(args.out)) as out:
         _train(args, out, spacing, train, validation)
     if not is_main_process():
@@ -107,7 +115,7 @@ def run(args) -> int:
         from ..segmentation.training.publish import publish_segmentation
 
         name, _, version = args.publish.partition(":")
-        weights = publish_segmentation(out, name, version or "1.0.0", training_data=_describe(train))
+        weights = publish_segmentation(out, name, version or "1.0.0", training_data=_describe(train), **publishing)
         print(f"published {weights}")
     return 0
 
@@ -130,6 +138,17 @@ def _train(args, out: Path, spacing, train, validation) -> None:
                             organ_augmentation=args.organ_augmentation, normalization=args.normalization,
                             volume_cache=Path(args.volume_cache) if args.volume_cache else None)
     train_segmentation(config, train, validation, resume=not args.no_resume)
+
+
+def _publishing(args) -> dict:
+    """What --publish records besides the weights: the sequences it is for, and the recipe's cross-validation."""
+    from .combine_seg_command import cross_validation_record
+
+    sequences = tuple(s.strip() for s in args.publish_sequences.split(",") if s.strip())
+    if not sequences or not set(sequences) <= {"t1", "t2"}:
+        raise InputError(None, f"--publish-sequences {args.publish_sequences!r} must list t1 and/or t2")
+    figures = cross_validation_record(args.recipe_cross_validation) if args.recipe_cross_validation else None
+    return {"sequences": sequences, "recipe_cross_validation": figures}
 
 
 def _describe(items) -> str:

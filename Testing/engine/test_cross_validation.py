@@ -136,3 +136,40 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
     publish_segmentation(runs[0], "one-net", "1.0.0", training_data="4 synthetic volumes", manifest_path=manifest)
     with pytest.raises(InputError, match="not a cross-validation ensemble"):
         published_fold_segmenters("one-net-1.0.0")
+
+
+def test_a_network_on_every_subject_ships_with_its_recipes_cross_validated_figure(tmp_path, monkeypatch):
+    """train-seg --val-fraction 0 --publish: no held-out subjects, the recipe's cross-validation recorded, made the
+    default for the sequences named only; a bad report is refused before any training."""
+    from CirrhosisStaging.models import MANIFEST_ENV, find_model, write_manifest_entry
+
+    chaos = tmp_path / "chaos"
+    chaos.mkdir()
+    for index, subject in enumerate((1, 2)):
+        image = make_volume(seed=index)
+        write_image(image, chaos / f"image_{subject}.nii.gz")
+        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    manifest = tmp_path / "models" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({"format_version": 1, "models": []}))
+    monkeypatch.setenv(MANIFEST_ENV, str(manifest))
+    (tmp_path / "none.json").write_text("{}")
+    report = tmp_path / "cv.json"
+    report.write_text(json.dumps({"model": "fold-nets-1.0.0", "summary": {"liver": {"mean": {"dice": 0.9}}},
+                                  "checks": 0, "subjects": [{"case": "chaos-1", "fold": "fold0",
+                                                             "liver": {"dice": 0.91}, "spleen": {"dice": 0.88}}]}))
+    common = ["train-seg", "--chaos", str(chaos), "--val-fraction", "0", "--select-on", "last", "--epochs", "1",
+              "--iterations", "1", "--spacing", "8,8,0", "--context-slices", "1", "--publish", "all-nets:3.0.0",
+              "--publish-sequences", "t2"]
+    assert main([*common, "--recipe-cross-validation", str(tmp_path / "none.json"), "--out", str(tmp_path / "bad")]) == 2
+    assert not (tmp_path / "bad").exists() and json.loads(manifest.read_text())["models"] == []
+    assert main([*common, "--recipe-cross-validation", str(report), "--out", str(tmp_path / "all")]) == 0
+    entry = find_model("segmentation", "all-nets")
+    assert entry.sequences == ("t2",) and entry.validation["held_out_subjects"] == []
+    recipe = entry.validation["recipe_cross_validation"]
+    assert recipe["per_subject"]["chaos-1"]["liver_dice"] == 0.91 and "--model fold-nets-1.0.0" in recipe["command"]
+    assert json.loads((tmp_path / "all" / "split.json").read_text())["validation"] == []
+    # An older model made for both sequences stays the T1W default.
+    write_manifest_entry(manifest, dict(entry.to_dict(), name="both", version="1.0.0", sequences=["t1", "t2"]))
+    assert find_model("segmentation", sequence="t2").key == "all-nets-3.0.0"
+    assert find_model("segmentation", sequence="t1").key == "both-1.0.0"

@@ -24,8 +24,11 @@ def save_weights(state: dict, path: Path) -> Path:
 
 
 def publish_segmentation(run_dir, name: str, version: str, training_data: str, licence: str = CHAOS_LICENCE,
-                         manifest_path=None, expected_seconds: dict | None = None) -> Path:
-    """Copy run_dir/best.pt next to the manifest as <name>-<version>.pt and register it; returns the weights path."""
+                         manifest_path=None, expected_seconds: dict | None = None,
+                         sequences: tuple = ("t1", "t2"), recipe_cross_validation: dict | None = None) -> Path:
+    """Copy run_dir/best.pt next to the manifest as <name>-<version>.pt and register it; returns the weights path.
+    `sequences`: what the model is the default for. `recipe_cross_validation`: the cross-validated figure of the
+    recipe (for a network trained on every subject, which has no held-out figure of its own)."""
     run_dir = Path(run_dir)
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
     config = json.loads((run_dir / "config.json").read_text())
@@ -39,7 +42,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     held_out = [item.removeprefix("chaos-") for item in split["validation"] if item.startswith("chaos-")]
     entry = {
         "name": name, "version": version, "task": "segmentation",
-        "architecture": config["architecture"], "sequences": ["t1", "t2"],
+        "architecture": config["architecture"], "sequences": list(sequences),
         "spacing_mm": list(config["spacing_xyz"]),
         "labels": {str(label): text for label, text in CLASS_NAMES.items() if label},
         "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,
@@ -49,7 +52,8 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
                        "selected_on": config.get("select_on") or "all validation series",
                        "note": "mean Dice in model space over all validation series (held-out CHAOS subjects and any "
                                "valid-split series) during training; see Testing/benchmarks/"
-                               "benchmark_segmentation.py for input-grid Dice, HD95 and ASSD"},
+                               "benchmark_segmentation.py for input-grid Dice, HD95 and ASSD",
+                       **({"recipe_cross_validation": recipe_cross_validation} if recipe_cross_validation else {})},
         "expected_seconds": expected_seconds or {"cpu": 3.0, "gpu": 0.5},
         "demonstration_only": False,
         "notice": "Research use only; not a medical device. Trained on 1.5 T T2-SPIR MRI of healthy livers "
