@@ -19,6 +19,19 @@ def model_text(role: str, model) -> str:
     return text
 
 
+def other_segmentation_models(result: dict) -> str:
+    """", T2W masks: name-version" for each sequence whose masks another model drew (T1W and T2W may each have
+    their own default model); empty when one model drew them all."""
+    models = result.get("models") if isinstance(result.get("models"), dict) else {}
+    main = models.get("segmentation") if isinstance(models.get("segmentation"), dict) else {}
+    main_key = f"{main.get('name')}-{main.get('version')}"
+    sequences = result.get("sequences") if isinstance(result.get("sequences"), dict) else {}
+    others = [f", {plain(name, 4).upper()}W masks: {plain(part.get('segmentation_model'), 60)}"
+              for name, part in sequences.items()
+              if isinstance(part, dict) and part.get("segmentation_model") not in (None, main_key)]
+    return "".join(others)
+
+
 def footer_lines(result: dict) -> list[str]:
     models = result.get("models") if isinstance(result.get("models"), dict) else {}
     run = [
@@ -28,7 +41,7 @@ def footer_lines(result: dict) -> list[str]:
         f"result schema {plain(result.get('schema_version'), 8) or NOT_AVAILABLE}",
     ]
     return [
-        "   |   ".join((model_text("Segmentation", models.get("segmentation")),
+        "   |   ".join((model_text("Segmentation", models.get("segmentation")) + other_segmentation_models(result),
                         model_text("Staging", models.get("staging")))),
         "   |   ".join(run),
     ]
