@@ -22,9 +22,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    import json
-
     from ..errors import InputError
+    from ..segmentation.cross_validation import cross_validation_record
     from ..segmentation.training.publish import publish_ensemble
     from ..segmentation.training.publish_folds import publish_fold_ensemble
 
@@ -38,22 +37,3 @@ def run(args) -> int:
         weights = publish_ensemble(args.members, name, version or "1.0.0")
     print(f"published {weights}")
     return 0
-
-
-def cross_validation_record(path) -> dict:
-    """What the manifest keeps of a cross-validation report: mean and worst, and each subject's Dice."""
-    import json
-
-    from ..errors import InputError
-
-    try:
-        report = json.loads(open(path, encoding="utf-8").read())
-        rows, summary = report["subjects"], report["summary"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(path, f"not a cross-validation report from cross_validate_segmentation.py ({error})") from None
-    source = f"--model {report['model']}" if report.get("model") else "--runs FOLD_RUNS"
-    return {"summary": summary, "mask_quality_checks": report.get("checks"),
-            "per_subject": {row["case"]: {"fold": row["fold"], "liver_dice": round(row["liver"]["dice"], 4),
-                                          "spleen_dice": round(row["spleen"]["dice"], 4)}
-                            for row in rows},
-            "command": f"Testing/benchmarks/cross_validate_segmentation.py --chaos CHAOS {source}"}

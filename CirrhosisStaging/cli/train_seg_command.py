@@ -105,6 +105,11 @@ def run(args) -> int:
     if not train:
         raise InputError(args.out, "no training data: give --chaos and/or --cirrmri with labelled volumes")
     check_start_weights(Path(args.out), args.init_weights, resume=not args.no_resume)
+    if not args.publish and (args.recipe_cross_validation or args.publish_sequences != "t1,t2"):
+        raise InputError(None, "--publish-sequences and --recipe-cross-validation describe a model to --publish")
+    if args.recipe_cross_validation and validation and any(item.group.startswith("chaos-") for item in validation):
+        raise InputError(args.recipe_cross_validation, "a recipe's cross-validated figure is for a network trained on "
+                                                       "every CHAOS subject: give --val-fraction 0")
     publishing = _publishing(args) if args.publish else None   # a bad report is refused now, not after training
     with run_folder(Path(args.out)) as out:
         _train(args, out, spacing, train, validation)
@@ -142,7 +147,7 @@ def _train(args, out: Path, spacing, train, validation) -> None:
 
 def _publishing(args) -> dict:
     """What --publish records besides the weights: the sequences it is for, and the recipe's cross-validation."""
-    from .combine_seg_command import cross_validation_record
+    from ..segmentation.cross_validation import cross_validation_record
 
     sequences = tuple(s.strip() for s in args.publish_sequences.split(",") if s.strip())
     if not sequences or not set(sequences) <= {"t1", "t2"}:

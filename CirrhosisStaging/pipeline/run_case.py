@@ -31,7 +31,8 @@ class CasePipeline:
     def __init__(self, device: str = "auto", allow_download: bool = False):
         self.device = device
         self.allow_download = allow_download
-        self._segmenters = {}   # by manifest key: T1W and T2W may each have their own model
+        self._segmenters = {}   # by sequence, chosen once: a model published mid-batch changes nothing
+        self._loaded = {}       # by manifest key: one load when T1W and T2W share a model
         self._stager = None
 
     @property
@@ -43,14 +44,16 @@ class CasePipeline:
         return self._stager
 
     def segmenter(self, sequence: str):
-        """The newest segmentation model made for `sequence`, loaded once."""
-        from ..models import find_model
-        from ..segmentation.loading import load_segmenter
+        """The newest segmentation model made for `sequence` (T1W and T2W may each have their own), loaded once."""
+        if sequence not in self._segmenters:
+            from ..models import find_model
+            from ..segmentation.loading import load_segmenter
 
-        key = find_model("segmentation", sequence=sequence).key
-        if key not in self._segmenters:
-            self._segmenters[key] = load_segmenter(self.device, key, self.allow_download)
-        return self._segmenters[key]
+            key = find_model("segmentation", sequence=sequence).key
+            if key not in self._loaded:
+                self._loaded[key] = load_segmenter(self.device, key, self.allow_download)
+            self._segmenters[sequence] = self._loaded[key]
+        return self._segmenters[sequence]
 
     def run(self, out_dir, t1=None, t2=None, t1_mask=None, t2_mask=None, clinical=None, case_label=None,
             overwrite: bool = False, report: bool = True, on_step=None) -> dict:

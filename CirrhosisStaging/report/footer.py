@@ -20,16 +20,19 @@ def model_text(role: str, model) -> str:
 
 
 def other_segmentation_models(result: dict) -> str:
-    """", T2W masks: name-version" for each sequence whose masks another model drew (T1W and T2W may each have
-    their own default model); empty when one model drew them all."""
+    """" (T1W masks), T2W masks: name-version" when another model drew some sequence's masks (T1W and T2W may each
+    have their own default model): which masks the named model drew, then the others; empty when one drew them all."""
     models = result.get("models") if isinstance(result.get("models"), dict) else {}
     main = models.get("segmentation") if isinstance(models.get("segmentation"), dict) else {}
     main_key = f"{main.get('name')}-{main.get('version')}"
     sequences = result.get("sequences") if isinstance(result.get("sequences"), dict) else {}
-    others = [f", {plain(name, 4).upper()}W masks: {plain(part.get('segmentation_model'), 60)}"
-              for name, part in sequences.items()
-              if isinstance(part, dict) and part.get("segmentation_model") not in (None, main_key)]
-    return "".join(others)
+    drawn = {name: part.get("segmentation_model") for name, part in sequences.items() if isinstance(part, dict)}
+    others = [f", {plain(name, 4).upper()}W masks: {plain(key, 60)}" for name, key in drawn.items()
+              if key not in (None, main_key)]
+    if not others:
+        return ""
+    own = "/".join(f"{plain(name, 4).upper()}W" for name, key in drawn.items() if key == main_key)
+    return (f" ({own} masks)" if own else "") + "".join(others)
 
 
 def footer_lines(result: dict) -> list[str]:

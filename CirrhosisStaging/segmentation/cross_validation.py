@@ -70,9 +70,11 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
 
 def published_fold_segmenters(model_name: str, device: str = "cpu") -> dict:
     """A published fold ensemble (`combine-seg --runs`) taken apart again: {subject group: (fold name, Segmenter of
-    the one member that held it out)}, from the folds its manifest entry records in member order. The cross-validated figure
-    can so be rerun from the shipped file alone, with no member ever scoring a subject it trained on."""
+    the member(s) that held it out)}, from the folds its manifest entry records in member order (a fold trained
+    more than once: its runs averaged, as --runs does). The cross-validated figure can so be rerun from the shipped
+    file alone, with no member ever scoring a subject it trained on."""
     from ..models import find_model
+    from .inference import Segmenter
     from .loading import load_segmenter
 
     entry = find_model("segmentation", model_name)
@@ -82,15 +84,32 @@ def published_fold_segmenters(model_name: str, device: str = "cpu") -> dict:
         raise InputError(None, f"{entry.key} is not a cross-validation ensemble: its manifest entry records no folds "
                                f"matching its {len(members)} members")
     ensemble = load_segmenter(device, model_name)
-    segmenters = {}
-    for member, (fold, held_out) in zip(ensemble.members, folds.items()):
-        single = _single_member(member, ensemble)
-        segmenters.update({group: (fold, single) for group in held_out})
+    by_subject: dict = {}
+    for index, (fold, held_out) in enumerate(folds.items()):
+        for group in held_out:
+            by_subject.setdefault(group, []).append((fold, index))
+    segmenters, built = {}, {}
+    for group, holders in by_subject.items():
+        indices = tuple(index for _, index in holders)
+        if indices not in built:
+            built[indices] = Segmenter.ensemble([ensemble.members[i] for i in indices], ensemble.device, None,
+                                                ensemble.edge_radius_mm)
+        segmenters[group] = ("+".join(fold for fold, _ in holders), built[indices])
     return segmenters
 
 
-def _single_member(member, ensemble):
-    """One member of a loaded ensemble as a Segmenter with the ensemble's device and clean-up settings."""
-    from .inference import Segmenter
+def cross_validation_record(path) -> dict:
+    """What a manifest keeps of a cross-validation report (Testing/benchmarks/cross_validate_segmentation.py
+    --json): mean and worst, each subject's Dice, and the command that made it."""
+    import json
 
-    return Segmenter.ensemble([member], ensemble.device, None, ensemble.edge_radius_mm)
+    try:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+        source = f"--model {report['model']}" if report.get("model") else "--runs FOLD_RUNS"
+        return {"summary": report["summary"], "mask_quality_checks": report.get("checks"),
+                "per_subject": {row["case"]: {"fold": row["fold"], "liver_dice": round(row["liver"]["dice"], 4),
+                                              "spleen_dice": round(row["spleen"]["dice"], 4)}
+                                for row in report["subjects"]},
+                "command": f"Testing/benchmarks/cross_validate_segmentation.py --chaos CHAOS {source}"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InputError(path, f"not a cross-validation report of cross_validate_segmentation.py ({error!r})") from None

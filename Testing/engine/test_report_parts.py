@@ -118,6 +118,6 @@ def test_clinical_footer_and_notice_text():
     two = footer.footer_lines({"models": {"segmentation": {"name": "net", "version": "1.5.0", "sha256": "a" * 64}},
                                "sequences": {"t1": {"segmentation_model": "net-1.5.0"},
                                              "t2": {"segmentation_model": "slices-2.0.0"}}})
-    assert "net 1.5.0" in two[0] and "T2W masks: slices-2.0.0" in two[0] and "T1W masks" not in two[0]
+    assert "net 1.5.0 (sha256 aaaaaaaaaaaa) (T1W masks), T2W masks: slices-2.0.0" in two[0]
     heading, wrapped = header.notice_lines({"demonstration_only": True, "notice": "word " * 60}, 7.0)
     assert "DEMONSTRATION" in heading and len(wrapped) > 1 and all(len(text) < 120 for text in wrapped)

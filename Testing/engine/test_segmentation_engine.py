@@ -142,15 +142,24 @@ def test_postprocess_keeps_largest_liver_fills_holes_and_keeps_split_spleen():
 
 
 def test_postprocess_drops_spleen_pieces_far_from_the_spleen():
-    """"Spleen" in bowel or the other flank (over 1 mL, so not a speck) goes; the spleen and a piece 8 mm away stay."""
+    """"Spleen" in bowel or the other flank (over 1 mL, so not a speck) goes; the spleen and a piece 6 mm away stay."""
     labels = np.zeros((30, 60, 60), np.uint8)
     labels[5:20, 5:25, 35:55] = 4         # the spleen
-    labels[8:12, 5:15, 58:60] = 4         # a 1.6 mL piece 8 mm beyond its edge (x 55..57 empty, 2 mm voxels)
-    labels[10:15, 40:50, 2:10] = 4        # 8 mL of "spleen" 30 mm away
+    labels[8:12, 5:15, 58:60] = 4         # a 1.6 mL piece beyond a 6 mm gap (x 55..57 empty, 2 mm voxels)
+    labels[10:15, 40:50, 2:10] = 4        # 8 mL of "spleen" behind a 30 mm gap
     result = postprocess_labels(labels, (5.0, 2.0, 2.0))
     assert (result[5:20, 5:25, 35:55] == 4).all()
     assert (result[8:12, 5:15, 58:60] == 4).all()
     assert not result[10:15, 40:50, 2:10].any()
+
+
+@pytest.mark.parametrize("slice_mm", [5.0, 7.7, 9.0])
+def test_one_missed_thick_slice_does_not_cut_the_spleen_in_two(slice_mm):
+    labels = np.zeros((20, 40, 40), np.uint8)
+    labels[4:9, 5:30, 5:30] = 4
+    labels[10:15, 5:30, 5:30] = 4         # slice 9 missed: an empty gap of one slice
+    result = postprocess_labels(labels, (slice_mm, 1.5, 1.5))
+    assert (result == 4).sum() == (labels == 4).sum()
 
 
 def test_marginal_loss_does_not_punish_unlabelled_organs():

@@ -88,7 +88,8 @@ def publish_ensemble(member_keys: list[str], name: str, version: str, manifest_p
         "name": name, "version": version, "task": "segmentation",
         "architecture": {"class": ENSEMBLE, "members": [dict(member.architecture, spacing_mm=list(member.spacing_mm))
                                                         for member in members]},
-        "sequences": sorted(set.intersection(*(set(member.sequences) for member in members))),
+        # the sequences any member is the default for (an intersection could be empty: a T1W and a T2W model)
+        "sequences": sorted(set.union(*(set(member.sequences) for member in members))),
         "spacing_mm": list(members[0].spacing_mm), "labels": {str(k): v for k, v in sorted(members[0].labels.items())},
         "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,
         "training_data": f"ensemble (mean of organ probabilities) of {keys}: " + "; ".join(

@@ -25,7 +25,16 @@ def publish_fold_ensemble(run_dirs, name: str, version: str, cross_validation: d
              for key, value in load_torch_file(run.weights).items()}
     weights = save_weights(state, manifest_path.parent / f"{name}-{version}.pt")
     # The CHAOS subjects dealt into folds (a release's validation series that every fold shares are not folds).
-    folds = {run.path.name: sorted(group for group in run.held_out if group.startswith("chaos-")) for run in runs}
+    names = [run.path.name for run in runs]
+    names = [name if names.count(name) == 1 else f"{run.path.parent.name}/{name}" for name, run in zip(names, runs)]
+    if len(set(names)) != len(names):
+        from ...errors import InputError
+
+        raise InputError(runs[0].path, "two fold runs share their folder and parent names: the manifest could not "
+                                       "tell them apart")
+    # one key per member, in member order (a fold trained twice has two)
+    folds = {name: sorted(group for group in run.held_out if group.startswith("chaos-"))
+             for name, run in zip(names, runs)}
     subjects = sorted({group.removeprefix("chaos-") for fold in folds.values() for group in fold},
                       key=lambda text: (len(text), text))
     entry = {
