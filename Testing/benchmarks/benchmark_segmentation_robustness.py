@@ -1,8 +1,9 @@
 """Segmentation robustness: liver and spleen Dice on realistic changes of the CHAOS scans, and how often the mask
 quality flag catches a failure (liver Dice under 0.85) or cries wolf (liver Dice 0.90 or more flagged).
 
-Each subject is scored only by networks that never trained on it: the cross-validation fold runs (--runs), or a
-published model (--model) on the subjects its manifest entry holds out (or --ids).
+Each subject is scored only by networks that never trained on it: the cross-validation fold runs (--runs), a shipped
+fold ensemble (--model liver-spleen-folds-1.0.0: each subject by the member that held it out), or another published
+model (--model) on the subjects its manifest entry holds out (or --ids).
 
     .venv/bin/python Testing/benchmarks/benchmark_segmentation_robustness.py --chaos ../shared/data/chaos_t2spir \
         --runs runs/cv/fold0 ... runs/cv/fold4 [--changes dark_liver_x0.3,fluid_stomach] [--json out.json]
@@ -24,7 +25,8 @@ import SimpleITK as sitk
 from CirrhosisStaging.data import list_chaos_cases
 from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
 from CirrhosisStaging.io import read_image, read_mask, validate_image
-from CirrhosisStaging.segmentation.cross_validation import fold_segmenter, load_fold_runs, runs_for
+from CirrhosisStaging.segmentation.cross_validation import (fold_segmenter, load_fold_runs, published_fold_segmenters,
+                                                            runs_for)
 
 FAILED_BELOW = 0.85     # liver Dice under this is a failure the flag should catch
 GOOD_FROM = 0.90        # liver Dice from this on should not be flagged
@@ -77,23 +79,29 @@ class _Scorer:
 
     def __init__(self, args):
         self.device, self._cache = args.device, {}
+        self.runs = self.model = self.folds = None
         if args.runs:
             self.runs = load_fold_runs(args.runs)
-            self.model = None
+        elif _is_fold_ensemble(args.model):
+            self.folds = {group: segmenter for group, (_, segmenter) in
+                          published_fold_segmenters(args.model, args.device).items()}
         else:
             from CirrhosisStaging.models import find_model
             from CirrhosisStaging.segmentation.loading import load_segmenter
 
-            self.runs = None
             self.model = load_segmenter(args.device, args.model)
             self.held_out = set(map(str, find_model("segmentation", args.model).validation.get("held_out_subjects", [])))
             if args.ids:
                 self.held_out = set(args.ids.split(","))
 
     def can_score(self, subject: str) -> bool:
+        if self.folds is not None:
+            return f"chaos-{subject}" in self.folds
         return bool(runs_for(f"chaos-{subject}", self.runs)) if self.runs else subject in self.held_out
 
     def segmenter(self, subject: str):
+        if self.folds is not None:
+            return self.folds[f"chaos-{subject}"]
         if self.model is not None:
             return self.model
         fold = runs_for(f"chaos-{subject}", self.runs)
@@ -101,6 +109,12 @@ class _Scorer:
         if key not in self._cache:
             self._cache[key] = fold_segmenter(fold, self.device)
         return self._cache[key]
+
+
+def _is_fold_ensemble(model: str) -> bool:
+    from CirrhosisStaging.models import find_model
+
+    return bool(find_model("segmentation", model).validation.get("folds"))
 
 
 def summarize(rows: list[dict]) -> dict:
