@@ -38,7 +38,9 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
 
     weights = save_weights(load_torch_file(run_dir / "best.pt"), manifest_path.parent / f"{name}-{version}.pt")
     if config.get("init_weights"):   # provenance of a fine-tuned model, in the manifest's own words
-        training_data += f"; fine-tuned from {Path(config['init_weights']).name}"
+        start = Path(config["init_weights"])
+        # a run's own best.pt/last.pt says nothing without its run folder
+        training_data += f"; fine-tuned from {start.parent.name + '/' if start.name in ('best.pt', 'last.pt') else ''}{start.name}"
     held_out = [item.removeprefix("chaos-") for item in split["validation"] if item.startswith("chaos-")]
     entry = {
         "name": name, "version": version, "task": "segmentation",
