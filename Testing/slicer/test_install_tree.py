@@ -103,7 +103,7 @@ def test_staging_the_bundled_sample_from_the_tree(tree, tmp_path):
         print(json.dumps({"engine": CirrhosisStaging.__file__, "engine_root": str(ENGINE_ROOT),
                           "manifest": str(default_manifest_path()), "inputs": inputs, "state": job.state,
                           "error": job.error, "steps": [l for l in job.output_lines if l.startswith("step: ")],
-                          "shipped": {e.task: e.sha256 for e in manifest.entries}}))
+                          "shipped": {e.key: e.sha256 for e in manifest.entries}}))
     """)
     environment = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CIRRHOSIS_STAGING_MODELS")}
     environment["PYTHONPATH"] = str(tree)
@@ -122,7 +122,12 @@ def test_staging_the_bundled_sample_from_the_tree(tree, tmp_path):
     result = json.loads((out / "result.json").read_text(encoding="utf-8"))
     assert result["stage"] in ("none", "mild", "moderate", "severe")
     assert abs(sum(result["probabilities"].values()) - 1) < 1e-5
-    assert {task: model["sha256"] for task, model in result["models"].items()} == report["shipped"]
+    # every model that ran is one the tree ships: each sequence's own segmentation model, and the stager
+    drawn = {s: part["segmentation_model"] for s, part in result["sequences"].items()}
+    assert set(drawn.values()) <= set(report["shipped"])
+    segmentation, staging = result["models"]["segmentation"], result["models"]["staging"]
+    assert segmentation["sha256"] == report["shipped"][drawn["t1"]]   # the biomarkers' (T1W) masks
+    assert report["shipped"][f"{staging['name']}-{staging['version']}"] == staging["sha256"]
 
 
 def test_configuring_against_a_slicer_older_than_5_10_is_refused(tmp_path):
