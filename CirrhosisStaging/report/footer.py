@@ -43,19 +43,22 @@ def footer_lines(result: dict) -> list[str]:
         f"created: {plain(result.get('created'), 40) or NOT_AVAILABLE}",
         f"result schema {plain(result.get('schema_version'), 8) or NOT_AVAILABLE}",
     ]
-    return [
-        "   |   ".join((model_text("Segmentation", models.get("segmentation")) + other_segmentation_models(result),
-                        model_text("Staging", models.get("staging")))),
-        "   |   ".join(run),
-    ]
+    segmentation = model_text("Segmentation", models.get("segmentation"))
+    others = other_segmentation_models(result)
+    staging = model_text("Staging", models.get("staging"))
+    if others:   # two segmentation models do not fit one line beside the stager: a line each
+        return [segmentation + others, staging, "   |   ".join(run)]
+    return ["   |   ".join((segmentation, staging)), "   |   ".join(run)]
 
 
 def draw(figure, band, result: dict) -> None:
     axis = band.inch_axes(figure)
     width, height = band.width_in, band.height_in
     axis.plot([0, width], [height - 0.04, height - 0.04], color=style.RULE, linewidth=0.6)
-    for number, line in enumerate(footer_lines(result)):
-        axis.text(0, height - 0.14 - 0.15 * number, line, fontsize=style.FONT_TINY, color=style.MUTED, va="top",
+    lines = footer_lines(result)
+    step = 0.15 if len(lines) <= 2 else 0.11   # three lines close up to stay above the italic notice
+    for number, line in enumerate(lines):
+        axis.text(0, height - 0.1 - step * number, line, fontsize=style.FONT_TINY, color=style.MUTED, va="top",
                   parse_math=False)
     axis.text(0, 0.02, "Images in radiological convention (patient's right on the left of each picture). "
               "Automated output for research; every value needs expert review.",

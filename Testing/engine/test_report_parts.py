@@ -115,9 +115,11 @@ def test_clinical_footer_and_notice_text():
     assert "sha256 ffffffffffff)" in lines[0] and "none (mask from user)" in lines[0]
     assert "cuda:0" in lines[1] and "0.1.0" in lines[1] and "2026-11-23T22:00:00Z" in lines[1]
     # T1W and T2W masks from different default models: both named.
-    two = footer.footer_lines({"models": {"segmentation": {"name": "net", "version": "1.5.0", "sha256": "a" * 64}},
+    two = footer.footer_lines({"models": {"segmentation": {"name": "net", "version": "1.5.0", "sha256": "a" * 64},
+                                          "staging": {"name": "s", "version": "1", "sha256": "f" * 64}},
                                "sequences": {"t1": {"segmentation_model": "net-1.5.0"},
                                              "t2": {"segmentation_model": "slices-2.0.0"}}})
     assert "net 1.5.0 (sha256 aaaaaaaaaaaa) (T1W masks), T2W masks: slices-2.0.0" in two[0]
+    assert len(two) == 3 and two[1].startswith("Staging model: s 1") and "device" in two[2]   # a line each
     heading, wrapped = header.notice_lines({"demonstration_only": True, "notice": "word " * 60}, 7.0)
     assert "DEMONSTRATION" in heading and len(wrapped) > 1 and all(len(text) < 120 for text in wrapped)
