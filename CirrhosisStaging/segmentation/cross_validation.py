@@ -98,6 +98,35 @@ def published_fold_segmenters(model_name: str, device: str = "cpu") -> dict:
     return segmenters
 
 
+class HeldOutScorers:
+    """The network(s) that held a subject out, from fold run folders (runs holding out the same subjects averaged)
+    or from a shipped fold ensemble taken apart (published_fold_segmenters); what both benchmarks score with."""
+
+    def __init__(self, run_paths=None, model_name: str | None = None, device: str = "cpu"):
+        self.device, self._cache = device, {}
+        self.runs = load_fold_runs(run_paths) if run_paths else None
+        self.published = None if run_paths else published_fold_segmenters(model_name, device)
+
+    def for_subject(self, group: str):
+        """(fold name, Segmenter), or (None, None) when no fold held the subject out."""
+        if self.published is not None:
+            return self.published.get(group, (None, None))
+        fold = runs_for(group, self.runs)
+        if not fold:
+            return None, None
+        name = "+".join(run.path.name for run in fold)
+        if name not in self._cache:
+            self._cache[name] = fold_segmenter(fold, self.device)
+        return name, self._cache[name]
+
+
+def is_fold_ensemble(model_name: str) -> bool:
+    """Whether a published segmentation model is a cross-validation ensemble (its entry records its folds)."""
+    from ..models import find_model
+
+    return bool(find_model("segmentation", model_name).validation.get("folds"))
+
+
 def cross_validation_record(path) -> dict:
     """What a manifest keeps of a cross-validation report (Testing/benchmarks/cross_validate_segmentation.py
     --json): mean and worst, each subject's Dice, and the command that made it."""

@@ -25,8 +25,7 @@ import SimpleITK as sitk
 from CirrhosisStaging.data import list_chaos_cases
 from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
 from CirrhosisStaging.io import read_image, read_mask, validate_image
-from CirrhosisStaging.segmentation.cross_validation import (fold_segmenter, load_fold_runs, published_fold_segmenters,
-                                                            runs_for)
+from CirrhosisStaging.segmentation.cross_validation import HeldOutScorers, is_fold_ensemble
 
 FAILED_BELOW = 0.85     # liver Dice under this is a failure the flag should catch
 GOOD_FROM = 0.90        # liver Dice from this on should not be flagged
@@ -75,16 +74,13 @@ def main() -> None:
 
 
 class _Scorer:
-    """Which network may score a subject: its fold's (runs) or the published model's held-out subjects."""
+    """Which network may score a subject: its fold's (runs or a shipped fold ensemble), or a published model's
+    held-out subjects."""
 
     def __init__(self, args):
-        self.device, self._cache = args.device, {}
-        self.runs = self.model = self.folds = None
-        if args.runs:
-            self.runs = load_fold_runs(args.runs)
-        elif _is_fold_ensemble(args.model):
-            self.folds = {group: segmenter for group, (_, segmenter) in
-                          published_fold_segmenters(args.model, args.device).items()}
+        self.folds = self.model = None
+        if args.runs or is_fold_ensemble(args.model):
+            self.folds = HeldOutScorers(args.runs, args.model, args.device)
         else:
             from CirrhosisStaging.models import find_model
             from CirrhosisStaging.segmentation.loading import load_segmenter
@@ -96,25 +92,11 @@ class _Scorer:
 
     def can_score(self, subject: str) -> bool:
         if self.folds is not None:
-            return f"chaos-{subject}" in self.folds
-        return bool(runs_for(f"chaos-{subject}", self.runs)) if self.runs else subject in self.held_out
+            return self.folds.for_subject(f"chaos-{subject}")[1] is not None
+        return subject in self.held_out
 
     def segmenter(self, subject: str):
-        if self.folds is not None:
-            return self.folds[f"chaos-{subject}"]
-        if self.model is not None:
-            return self.model
-        fold = runs_for(f"chaos-{subject}", self.runs)
-        key = tuple(run.path for run in fold)
-        if key not in self._cache:
-            self._cache[key] = fold_segmenter(fold, self.device)
-        return self._cache[key]
-
-
-def _is_fold_ensemble(model: str) -> bool:
-    from CirrhosisStaging.models import find_model
-
-    return bool(find_model("segmentation", model).validation.get("folds"))
+        return self.model if self.folds is None else self.folds.for_subject(f"chaos-{subject}")[1]
 
 
 def summarize(rows: list[dict]) -> dict:

@@ -23,8 +23,7 @@ import SimpleITK as sitk
 
 from CirrhosisStaging.data import LIVER, SPLEEN, list_chaos_cases
 from CirrhosisStaging.io import read_image, read_mask, validate_image
-from CirrhosisStaging.segmentation.cross_validation import (fold_segmenter, load_fold_runs, published_fold_segmenters,
-                                                            runs_for)
+from CirrhosisStaging.segmentation.cross_validation import HeldOutScorers
 from CirrhosisStaging.segmentation.metrics import dice, surface_distances
 
 ORGANS = {"liver": LIVER, "spleen": SPLEEN}
@@ -61,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
     if bool(args.runs) == bool(args.model):
         parser.error("give --runs or --model")
-    scorers = _FoldScorers(args)
+    scorers = HeldOutScorers(args.runs, args.model, args.device)
     rows = []
     print(f"{'case':>10} {'fold':>6} {'liver Dice':>10} {'HD95 mm':>8} {'ASSD mm':>8} {'spleen Dice':>11} "
           f"{'HD95 mm':>8} {'ASSD mm':>8}  quality")
@@ -93,28 +92,6 @@ def main() -> None:
         with open(args.json, "w") as handle:
             json.dump({"runs": args.runs, "model": args.model, "subjects": rows, "summary": figures,
                        "checks": len(checks)}, handle, indent=2)
-
-
-class _FoldScorers:
-    """The network(s) that held a subject out: fold runs (runs holding out the same subjects averaged), or the one
-    member of a shipped fold ensemble whose fold it was."""
-
-    def __init__(self, args):
-        self.device, self._cache = args.device, {}
-        self.runs = load_fold_runs(args.runs) if args.runs else None
-        self.published = None if args.runs else published_fold_segmenters(args.model, args.device)
-
-    def for_subject(self, group: str):
-        """(fold name, Segmenter), or (None, None) when no fold held the subject out."""
-        if self.published is not None:
-            return self.published.get(group, (None, None))
-        fold = runs_for(group, self.runs)
-        if not fold:
-            return None, None
-        name = "+".join(run.path.name for run in fold)
-        if name not in self._cache:
-            self._cache[name] = fold_segmenter(fold, self.device)
-        return name, self._cache[name]
 
 
 if __name__ == "__main__":
