@@ -141,3 +141,21 @@ def test_split_seed_holds_out_the_same_chaos_subjects_whatever_the_training_seed
     assert len(default) == 2
     assert held_out("--seed", "1", "--split-seed", "0") == held_out("--seed", "5", "--split-seed", "0") == default
     assert any(held_out("--seed", str(seed)) != default for seed in (1, 2, 3))   # without it the seed moves the split
+
+
+def test_percentile_scaling_matches_monai_and_batches_carry_no_metadata(volumes):
+    from monai.data import MetaTensor, get_track_meta
+    from monai.transforms import ScaleIntensityRangePercentilesd
+
+    from CirrhosisStaging.segmentation.training.augmentation import PercentileRangeScaled
+
+    rng = np.random.default_rng(0)
+    image = rng.gamma(2.0, 1.0, size=(3, 24, 24)).astype(np.float32)
+    ours = PercentileRangeScaled("image", 0.5, 99.5)({"image": MetaTensor(torch.from_numpy(image))})["image"]
+    theirs = ScaleIntensityRangePercentilesd("image", 0.5, 99.5, 0.0, 1.0, clip=True)({"image": image})["image"]
+    np.testing.assert_allclose(ours, np.asarray(theirs), atol=1e-6)
+    assert ours.min() == 0.0 and ours.max() == 1.0
+    flat = PercentileRangeScaled("image", 0.5, 99.5)({"image": np.full((1, 4, 4), 7.0, np.float32)})["image"]
+    assert np.all(flat == 0.0)   # a patch of one value has no range: zeros, never a division by zero
+    images = _images(volumes, 0, batches=1)[0]
+    assert type(images) is torch.Tensor and get_track_meta()   # plain tensors out, MONAI's switch restored
