@@ -3,10 +3,16 @@
 For a GPU machine that has neither the raw scans nor SimpleITK: `train-seg --volume-cache DIR` (run once anywhere
 with the scans) leaves one .npz per training series; this script rebuilds the training items from those names and
 runs the same trainer as `train-seg --folds K --fold I` (same items, same fold split, last epoch kept), one process
-per fold. On a machine with the scans, run `train-seg --folds K --fold I` K times instead: the result is the same.
+per fold. On a machine with the scans, `train-seg --folds K --fold I` K times gives the same CHAOS folds; note that
+this script trains on every series in the cache (a phantom release's validation series too, if the cache holds them).
 
     python scripts/train_folds_from_cache.py --cache runs/vcache --out runs/cv --folds 5 --parallel 5 \
         --minutes 6 --workers 3 --organ-augmentation --normalization robust --weight chaos=4
+
+A further cosine cycle of an existing cross-validation (each fold from its own network, a schedule in steps):
+
+    python scripts/train_folds_from_cache.py ... --minutes 0 --epochs 25 --learning-rate 1e-3 \
+        --init-weights 'runs/cv3/fold{fold}/best.pt'
 """
 
 from __future__ import annotations
