@@ -88,8 +88,7 @@ def run_folds(args) -> int:
 
 
 def train_fold(args) -> int:
-    for module in ("SimpleITK", "nibabel"):
-        _allow_missing(module)
+    _allow_missing_simpleitk()
     from CirrhosisStaging.segmentation.labels import NUM_CLASSES
     from CirrhosisStaging.segmentation.training.folds import held_out_fold
     from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
@@ -130,11 +129,11 @@ def train_fold(args) -> int:
     return 0
 
 
-def _allow_missing(module: str) -> None:
-    """Training from cached arrays never calls SimpleITK or nibabel (image files), but the engine's modules import
-    them at the top: on a machine without them, give them an empty stand-in that fails loudly if really called."""
+def _allow_missing_simpleitk() -> None:
+    """Training from cached arrays never calls SimpleITK, but the engine's modules import it at the top: on a
+    machine without it, give them an empty stand-in that fails loudly if anything is really called."""
     try:
-        __import__(module)
+        import SimpleITK  # noqa: F401
         if not os.environ.get("CIRRHOSIS_FAKE_MISSING_SITK"):
             return
     except ImportError:
@@ -151,9 +150,9 @@ def _allow_missing(module: str) -> None:
             self.name = name
 
         def __call__(self, *args, **kwargs):
-            raise RuntimeError(f"{self.name} called, but its module is not installed here")
+            raise RuntimeError(f"SimpleITK.{self.name} called, but SimpleITK is not installed here")
 
-    sys.modules[module] = _Missing(module)
+    sys.modules["SimpleITK"] = _Missing("SimpleITK")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ import math
 import zlib
 from pathlib import Path
 
-import nibabel
 import numpy as np
 
 from ..errors import InputError
@@ -45,6 +44,8 @@ def check_nifti_integrity(path: Path) -> None:
 
 def _read_header(path: Path):
     """The header exactly as stored: nibabel.load would 'fix' a zero or negative pixdim to 1 or its absolute value."""
+    import nibabel   # here, not at the top: 0.7 s of start-up that only a NIfTI header needs
+
     try:
         with _open(path) as stream:
             start = stream.read(4)
