@@ -45,6 +45,12 @@ def register(subparsers) -> None:
     parser.add_argument("--organ-augmentation", action="store_true",
                         help="also darken or brighten liver and spleen on their own (vessels kept) and draw "
                              "fluid-filled structures beside the liver (the 2.x recipe)")
+    parser.add_argument("--organ-contrast-prob", type=float, default=0.4, metavar="P",
+                        help="with --organ-augmentation: share of patches whose liver and spleen are darkened or "
+                             "brightened (default 0.4)")
+    parser.add_argument("--organ-darkest", type=float, default=0.3, metavar="F",
+                        help="with --organ-augmentation: the darkest intensity factor, about the body's dark end "
+                             "(default 0.3; iron overload can make a liver darker still)")
     parser.add_argument("--normalization", choices=("zscore", "robust"), default="zscore",
                         help="body intensity normalisation: zscore (mean, standard deviation; the 1.x weights) or "
                              "robust (median, interquartile range: a large bright stomach cannot shift it)")
@@ -140,7 +146,8 @@ def _train(args, out: Path, spacing, train, validation) -> None:
                             init_weights=Path(args.init_weights) if args.init_weights else None,
                             workers=max(args.workers, 0), select_on=select_on,
                             shape_augmentation=args.shape_augmentation, context_slices=args.context_slices,
-                            organ_augmentation=args.organ_augmentation, normalization=args.normalization,
+                            organ_augmentation=args.organ_augmentation, organ_contrast_prob=args.organ_contrast_prob,
+                            organ_darkest=args.organ_darkest, normalization=args.normalization,
                             volume_cache=Path(args.volume_cache) if args.volume_cache else None)
     train_segmentation(config, train, validation, resume=not args.no_resume)
 

@@ -12,7 +12,10 @@ from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
 from CirrhosisStaging.phantom import make_case
 from CirrhosisStaging.preprocessing.intensity import body_mask, robust_zscore_in_region, zscore_in_region
 from CirrhosisStaging.segmentation.labels import LIVER, SPLEEN
-from CirrhosisStaging.segmentation.training.organ_augmentation import RandFluidStructured, RandOrganContrastd
+from CirrhosisStaging.segmentation.training.augmentation import build_augmentation
+from CirrhosisStaging.segmentation.training.organ_augmentation import (OrganAugmentation, RandFluidStructured,
+                                                                       RandOrganContrastd)
+from CirrhosisStaging.segmentation.training.trainer import TrainingConfig
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +66,28 @@ def test_organ_contrast_darkens_the_liver_and_keeps_its_vessels(phantom):
     top = before >= np.percentile(before, 99)
     assert np.allclose(after[top], before[top], rtol=0.05)   # the brightest voxels (vessels) stay
     np.testing.assert_array_equal(out[outside], sample["image"][outside])
+
+
+def _organ_steps(pipeline) -> list:
+    return [t for t in pipeline.transforms if isinstance(t, (RandOrganContrastd, RandFluidStructured))]
+
+
+def test_organ_augmentation_settings_reach_the_pipeline(tmp_path):
+    """True is the 2.x recipe (contrast on 40 % of patches, factors 0.3-1.4, fluid on 30 %); the settings a
+    config records are the ones its batches are drawn with; no organ augmentation adds neither step."""
+    contrast, fluid = _organ_steps(build_augmentation(0, (32, 32), organ=True, voxel_mm=(1.5, 1.5)))
+    assert (contrast.prob, contrast.factors, fluid.prob) == (0.4, (0.3, 1.4), 0.3)
+    config = TrainingConfig(out_dir=tmp_path, context_slices=1, organ_augmentation=True, organ_contrast_prob=0.6,
+                            organ_darkest=0.2)
+    assert config.organ_settings == OrganAugmentation(contrast_prob=0.6, darkest=0.2)
+    contrast, _ = _organ_steps(build_augmentation(0, (32, 32), organ=config.organ_settings, voxel_mm=(1.5, 1.5)))
+    assert (contrast.prob, contrast.factors) == (0.6, (0.2, 1.4))
+    assert config.to_json()["organ_darkest"] == 0.2   # recorded with the run
+    off = TrainingConfig(out_dir=tmp_path, organ_darkest=0.2)
+    assert off.organ_settings is None and not _organ_steps(build_augmentation(0, (32, 32), organ=off.organ_settings))
+    for bad in ({"darkest": 0.0}, {"darkest": 1.5}, {"contrast_prob": 1.2}):
+        with pytest.raises(ValueError):
+            OrganAugmentation(**bad)
 
 
 def test_fluid_structures_are_painted_over_background_only(phantom):

@@ -24,7 +24,7 @@ from monai.transforms import MapTransform
 
 from ...preprocessing.intensity import normalizer
 from . import SHAPE_AUGMENTATIONS
-from .organ_augmentation import RandBodyAwareTransformd, RandFluidStructured, RandOrganContrastd
+from .organ_augmentation import OrganAugmentation, RandBodyAwareTransformd
 
 KEYS = ("image", "label", "body")
 
@@ -32,17 +32,19 @@ KEYS = ("image", "label", "body")
 _MODES = ("bilinear", "nearest", "nearest")   # image, label, body
 
 
-def build_augmentation(seed: int, patch_zyx, shape: str = "affine", organ: bool = False, voxel_mm=None,
-                       normalization: str = "zscore"):
-    """Patch (z, y, x) for a 3D network, (y, x) for a 2.5D one; `voxel_mm` is the patch's spacing along the same
-    axes (organ augmentation sizes its fluid structures with it); `normalization` the one inference will use."""
+def build_augmentation(seed: int, patch_zyx, shape: str = "affine", organ: "bool | OrganAugmentation" = False,
+                       voxel_mm=None, normalization: str = "zscore"):
+    """Patch (z, y, x) for a 3D network, (y, x) for a 2.5D one; `organ`: no organ augmentation (False), the
+    2.x recipe's (True) or these settings; `voxel_mm` is the patch's spacing along the same axes (organ
+    augmentation sizes its fluid structures with it); `normalization` the one inference will use."""
+    organ = OrganAugmentation() if organ is True else organ or None
     planar = len(patch_zyx) == 2
     crop_keys = KEYS + ("organs",)   # "organs": a 2.5D sample's labels of every channel (batches._slice_sample)
     pipeline = T.Compose([
         T.SpatialPadd(crop_keys, spatial_size=patch_zyx, mode="constant", allow_missing_keys=True),
         T.RandCropByPosNegLabeld(crop_keys, label_key="label", spatial_size=patch_zyx, pos=2, neg=1, num_samples=1,
                                  allow_missing_keys=True),
-        *(_organ_transforms(voxel_mm or (1.0,) * len(patch_zyx)) if organ else []),
+        *(organ.transforms(voxel_mm or (1.0,) * len(patch_zyx)) if organ else []),
         T.DeleteItemsd("organs"),
         *_shape_transforms(shape, planar),
         PercentileRangeScaled("image", 0.5, 99.5),
@@ -58,10 +60,6 @@ def build_augmentation(seed: int, patch_zyx, shape: str = "affine", organ: bool 
     ])
     pipeline.set_random_state(seed=seed)
     return pipeline
-
-
-def _organ_transforms(voxel_mm) -> list:
-    return [RandOrganContrastd("image", prob=0.4), RandFluidStructured("image", prob=0.3, voxel_mm=voxel_mm)]
 
 
 def _shape_transforms(shape: str, planar: bool = False) -> list:

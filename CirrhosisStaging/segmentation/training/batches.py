@@ -24,7 +24,7 @@ class BatchStream(torch.utils.data.IterableDataset):
     """`batches` augmented batches of one epoch, shared out among the DataLoader's workers (if any)."""
 
     def __init__(self, volumes, probabilities, patch_zyx, batch_size: int, batches: int, seed: int, epoch: int,
-                 rank: int, shape: str = "affine", context: int | None = None, organ: bool = False, voxel_mm=None,
+                 rank: int, shape: str = "affine", context: int | None = None, organ=False, voxel_mm=None,
                  normalization: str = "zscore"):
         super().__init__()
         self.volumes, self.probabilities, self.patch_zyx, self.shape = volumes, probabilities, patch_zyx, shape

@@ -14,12 +14,34 @@ slices have their own labels), or "label" when there is one channel.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from monai.transforms import MapTransform, RandomizableTransform
 
 from ..labels import LIVER, SPLEEN
 
 VESSEL_PERCENTILE = 90.0   # inside an organ, voxels above this stay as they are (vessels)
+
+
+@dataclass(frozen=True)
+class OrganAugmentation:
+    """How often and how far organ augmentation changes a patch. The defaults are the 2.x recipe's; a darker
+    `darkest` and a higher `contrast_prob` show the network more iron-laden (dark) livers and spleens."""
+
+    contrast_prob: float = 0.4   # patches whose liver and spleen get RandOrganContrastd
+    darkest: float = 0.3         # lowest intensity factor (about the body's dark end); the brightest stays 1.4
+    fluid_prob: float = 0.3      # patches that get fluid-filled structures (RandFluidStructured)
+
+    def __post_init__(self):
+        if not (0.0 <= self.contrast_prob <= 1.0 and 0.0 <= self.fluid_prob <= 1.0):
+            raise ValueError(f"organ augmentation probabilities must lie in [0, 1]: {self}")
+        if not 0.0 < self.darkest <= 1.0:
+            raise ValueError(f"organ augmentation's darkest factor must lie in (0, 1]: {self.darkest}")
+
+    def transforms(self, voxel_mm) -> list:
+        return [RandOrganContrastd("image", prob=self.contrast_prob, factors=(self.darkest, 1.4)),
+                RandFluidStructured("image", prob=self.fluid_prob, voxel_mm=voxel_mm)]
 
 
 def organ_channels(data: dict) -> np.ndarray:

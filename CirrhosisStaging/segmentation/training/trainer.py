@@ -44,6 +44,8 @@ class TrainingConfig:
     shape_augmentation: str = "affine"   # or "deform" (augmentation.SHAPE_AUGMENTATIONS)
     context_slices: int = 0   # > 0: a 2.5D network (2D, this many slices either side as channels); 0: 3D
     organ_augmentation: bool = False   # darkened livers, fluid-filled structures (organ_augmentation.py)
+    organ_contrast_prob: float = 0.4   # with organ_augmentation: how often, and how dark, liver and spleen change
+    organ_darkest: float = 0.3
     normalization: str = "zscore"      # or "robust" (preprocessing.intensity.NORMALIZATIONS); stored in the architecture
     volume_cache: Path | None = None   # prepared training volumes kept here as .npz (volumes.cached_volume)
 
@@ -60,6 +62,15 @@ class TrainingConfig:
     def context(self) -> int | None:
         """What Segmenter and BatchStream take: slices either side for a 2.5D network, None for a 3D one."""
         return self.context_slices or None
+
+    @property
+    def organ_settings(self):
+        """What BatchStream takes: None, or the organ augmentation's settings."""
+        from .organ_augmentation import OrganAugmentation
+
+        if not self.organ_augmentation:
+            return None
+        return OrganAugmentation(contrast_prob=self.organ_contrast_prob, darkest=self.organ_darkest)
 
     @property
     def patch_voxel_mm(self) -> tuple:
@@ -128,7 +139,7 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
         # what an unbroken one would have drawn, with no generator state to checkpoint.
         stream = BatchStream(volumes, sampling, config.patch_zyx, config.batch_size, config.iterations_per_epoch,
                              config.seed, epoch, setup.rank, config.shape_augmentation, config.context,
-                             config.organ_augmentation, config.patch_voxel_mm, config.normalization)
+                             config.organ_settings, config.patch_voxel_mm, config.normalization)
         losses = []
         steps = tqdm(epoch_batches(stream, config.workers, pin_memory=device.type == "cuda"),
                      total=config.iterations_per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}",
