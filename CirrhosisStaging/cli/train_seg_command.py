@@ -93,6 +93,9 @@ def run(args) -> int:
 
     if args.context_slices < 0:
         raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
+    if not (0.0 <= args.organ_contrast_prob <= 1.0 and 0.0 < args.organ_darkest <= 1.0):
+        raise InputError(None, f"--organ-contrast-prob {args.organ_contrast_prob:g} must lie in [0, 1] and "
+                               f"--organ-darkest {args.organ_darkest:g} in (0, 1]")
     spacing = _spacing(args.spacing, planar=args.context_slices > 0)
     train, validation = [], []
     split_seed = args.seed if args.split_seed is None else args.split_seed

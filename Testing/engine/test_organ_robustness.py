@@ -88,6 +88,18 @@ def test_organ_augmentation_settings_reach_the_pipeline(tmp_path):
     for bad in ({"darkest": 0.0}, {"darkest": 1.5}, {"contrast_prob": 1.2}):
         with pytest.raises(ValueError):
             OrganAugmentation(**bad)
+    with pytest.raises(ValueError, match="darkest"):   # a config refuses them before any training starts
+        TrainingConfig(out_dir=tmp_path, organ_augmentation=True, organ_darkest=0.0)
+
+
+@pytest.mark.parametrize("arguments", [["--organ-darkest", "0"], ["--organ-contrast-prob", "1.5"]])
+def test_train_seg_refuses_impossible_organ_settings_in_one_line(tmp_path, capsys, arguments):
+    from CirrhosisStaging.cli.main import main
+
+    code = main(["train-seg", "--out", str(tmp_path / "run"), "--organ-augmentation", *arguments])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and error.startswith("error: --organ-contrast-prob") and "\n" not in error
+    assert not (tmp_path / "run").exists()
 
 
 def test_fluid_structures_are_painted_over_background_only(phantom):

@@ -55,6 +55,7 @@ class TrainingConfig:
             self.architecture = planar_architecture(self.architecture, self.context_slices)
         if self.normalization != "zscore":   # the manifest tells inference which normalisation the weights expect
             self.architecture = dict(self.architecture, normalization=self.normalization)
+        self.organ_settings   # refuses impossible organ augmentation settings now, not an epoch into training
         window = window_for_spacing(self.spacing_xyz)
         self.patch_zyx = tuple(self.patch_zyx) if self.patch_zyx else (window[-2:] if self.context_slices else window)
 
