@@ -90,12 +90,15 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from ..segmentation.training.sources import chaos_items, cirrmri_items
     from ..segmentation.training.folds import held_out_fold
+    from ..segmentation.training.organ_augmentation import OrganAugmentation
 
     if args.context_slices < 0:
         raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
-    if not (0.0 <= args.organ_contrast_prob <= 1.0 and 0.0 < args.organ_darkest <= 1.0):
-        raise InputError(None, f"--organ-contrast-prob {args.organ_contrast_prob:g} must lie in [0, 1] and "
-                               f"--organ-darkest {args.organ_darkest:g} in (0, 1]")
+    try:   # the settings' own rule, before any data is read
+        OrganAugmentation(contrast_prob=args.organ_contrast_prob, darkest=args.organ_darkest)
+    except ValueError as error:
+        raise InputError(None, f"--organ-contrast-prob {args.organ_contrast_prob:g} --organ-darkest "
+                               f"{args.organ_darkest:g}: {error}") from None
     spacing = _spacing(args.spacing, planar=args.context_slices > 0)
     train, validation = [], []
     split_seed = args.seed if args.split_seed is None else args.split_seed
