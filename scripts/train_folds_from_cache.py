@@ -13,6 +13,9 @@ A further cosine cycle of an existing cross-validation (each fold from its own n
 
     python scripts/train_folds_from_cache.py ... --minutes 0 --epochs 25 --learning-rate 1e-3 \
         --init-weights 'runs/cv3/fold{fold}/best.pt'
+
+--final trains the recipe's final network on every series at the same time (out/final; in
+--init-weights, {run} is the run's folder name: fold0 ... or final), so the network that gets published follows exactly the recipe its folds cross-validate.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FINAL = "final"   # --fold value of the network trained on every series (what gets published)
 
 
 def main() -> int:
@@ -33,7 +37,9 @@ def main() -> int:
     parser.add_argument("--cache", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--fold", type=int, help="train this fold only (the parallel driver sets it)")
+    parser.add_argument("--fold", help="train this fold only, or 'final' (the parallel driver sets it)")
+    parser.add_argument("--final", action="store_true",
+                        help="also train the recipe's final network on every series (out/final), beside the folds")
     parser.add_argument("--parallel", type=int, default=1, help="folds trained at the same time")
     parser.add_argument("--deadline-minutes", type=float, help="end every fold process after this long")
     parser.add_argument("--split-seed", type=int, default=0)
@@ -43,7 +49,8 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=6.0,
                         help="wall-clock budget per fold (the cosine decays over it); 0: none, the steps alone")
     parser.add_argument("--init-weights", help="start each fold from these weights; {fold} is replaced by the fold "
-                                               "number (continuing the folds of a published cross-validation)")
+                                               "number, {run} by the run's folder (fold0 ... final): continuing the "
+                                               "folds of a published cross-validation")
     parser.add_argument("--epochs", type=int, default=10000)
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -64,14 +71,14 @@ def main() -> int:
 
 def run_folds(args) -> int:
     """Start the folds, at most --parallel at once; end them all at the deadline (their last epoch is saved)."""
-    pending, running = list(range(args.folds)), []
+    pending, running = [*range(args.folds), *([FINAL] if args.final else [])], []
     deadline = time.monotonic() + 60 * args.deadline_minutes if args.deadline_minutes else None
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     Path(args.out).mkdir(parents=True, exist_ok=True)
     while pending or running:
         while pending and len(running) < args.parallel:
             fold = pending.pop(0)
-            log = open(Path(args.out) / f"fold{fold}.log", "w")
+            log = open(Path(args.out) / f"{fold if fold == FINAL else f'fold{fold}'}.log", "w")
             command = [sys.executable, __file__, *sys.argv[1:], "--fold", str(fold)]
             running.append((fold, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env), log))
         time.sleep(2)
@@ -106,16 +113,18 @@ def train_fold(args) -> int:
         source = "chaos" if name.startswith("chaos-") else group.rsplit("-", 1)[0]
         items.append(TrainingItem(name, path, path, ALL_CLASSES, group, source))
     chaos_groups = [item.group for item in items if item.source == "chaos"]
-    held_out = set(held_out_fold(chaos_groups, args.folds, args.fold, args.split_seed, args.cache))
+    final = args.fold == FINAL
+    held_out = set() if final else set(held_out_fold(chaos_groups, args.folds, int(args.fold), args.split_seed,
+                                                     args.cache))
     train = [item for item in items if item.group not in held_out]
     validation = [item for item in items if item.group in held_out]
-    out = Path(args.out) / f"fold{args.fold}"
+    out = Path(args.out) / (FINAL if final else f"fold{args.fold}")
     out.mkdir(parents=True, exist_ok=True)
     import json
 
     (out / "split.json").write_text(json.dumps({"train": [i.name for i in train],
                                                 "validation": [i.name for i in validation],
-                                                "folds": args.folds, "fold": args.fold,
+                                                "folds": args.folds, "fold": args.fold if final else int(args.fold),
                                                 "split_seed": args.split_seed}, indent=2))
     from CirrhosisStaging.cli.train_seg_command import _weights
 
@@ -123,7 +132,8 @@ def train_fold(args) -> int:
     config = TrainingConfig(out_dir=out, spacing_xyz=spacing, epochs=args.epochs, iterations_per_epoch=args.iterations,
                             batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
                             device=args.device, max_minutes=args.minutes or None, source_weights=weights,
-                            init_weights=Path(args.init_weights.format(fold=args.fold)) if args.init_weights else None,
+                            init_weights=Path(args.init_weights.format(fold=args.fold, run=out.name))
+                            if args.init_weights else None,
                             workers=args.workers, select_on=LAST_EPOCH, shape_augmentation=args.shape_augmentation,
                             context_slices=args.context_slices, organ_augmentation=args.organ_augmentation,
                             organ_contrast_prob=args.organ_contrast_prob, organ_darkest=args.organ_darkest,

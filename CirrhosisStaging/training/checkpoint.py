@@ -32,9 +32,13 @@ def load_checkpoint(path: Path, network, optimizer, scaler) -> dict:
                                "again, or pass --no-resume") from None
 
 
-def load_initial_weights(path: Path, network) -> None:
-    """Start a new run from earlier weights of the same architecture (fine-tuning); refuse any other shape."""
+def load_initial_weights(path: Path, network, adapt=None) -> None:
+    """Start a new run from earlier weights of the same architecture (fine-tuning); refuse any other shape.
+    `adapt(state, target_state, path)` may first reshape what a deliberate change of the recipe needs (a 2.5D
+    network given more neighbouring slices: segmentation.training.context_widening)."""
     state = load_torch_file(path)
     if isinstance(state, dict) and "model" in state:
         state = state["model"]   # a run's last.pt works too
+    if adapt is not None and isinstance(state, dict):
+        state = adapt(state, network.state_dict(), path)
     load_state_into(network, state, path)

@@ -115,7 +115,10 @@ def train_segmentation(config: TrainingConfig, train_items, val_items, resume: b
 
     network = build_network(config.architecture)
     if config.init_weights is not None:
-        load_initial_weights(Path(config.init_weights), network)
+        from .context_widening import widen_input_channels
+
+        # A 2.5D run may take more neighbouring slices than the weights it starts from.
+        load_initial_weights(Path(config.init_weights), network, widen_input_channels if config.context_slices else None)
     network = network.to(device)
     if setup.enabled:
         network = torch.nn.parallel.DistributedDataParallel(network, device_ids=[device.index] if device.index is not None else None)
