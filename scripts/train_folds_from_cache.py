@@ -29,7 +29,7 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FINAL = "final"   # --fold value of the network trained on every series (what gets published)
+FINAL = "final"   # --fold value of the recipe's final network (segmentation.training.folds.FINAL)
 
 
 def main() -> int:
@@ -99,7 +99,7 @@ def run_folds(args) -> int:
 def train_fold(args) -> int:
     _allow_missing_simpleitk()
     from CirrhosisStaging.segmentation.labels import NUM_CLASSES
-    from CirrhosisStaging.segmentation.training.folds import held_out_fold
+    from CirrhosisStaging.segmentation.training.folds import fold_split
     from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
     from CirrhosisStaging.segmentation.training.trainer import LAST_EPOCH, TrainingConfig, train_segmentation
 
@@ -112,12 +112,8 @@ def train_fold(args) -> int:
         group = name if name.startswith("chaos-") else name.rsplit("-", 1)[0]
         source = "chaos" if name.startswith("chaos-") else group.rsplit("-", 1)[0]
         items.append(TrainingItem(name, path, path, ALL_CLASSES, group, source))
-    chaos_groups = [item.group for item in items if item.source == "chaos"]
     final = args.fold == FINAL
-    held_out = set() if final else set(held_out_fold(chaos_groups, args.folds, int(args.fold), args.split_seed,
-                                                     args.cache))
-    train = [item for item in items if item.group not in held_out]
-    validation = [item for item in items if item.group in held_out]
+    train, validation = fold_split(items, args.folds, args.fold, args.split_seed, args.cache)
     out = Path(args.out) / (FINAL if final else f"fold{args.fold}")
     out.mkdir(parents=True, exist_ok=True)
     import json

@@ -12,7 +12,8 @@ from CirrhosisStaging.cli.main import main
 from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io import write_image
 from CirrhosisStaging.segmentation.cross_validation import load_fold_runs, published_fold_segmenters, runs_for
-from CirrhosisStaging.segmentation.training.folds import held_out_fold
+from CirrhosisStaging.segmentation.training.folds import FINAL, fold_split, held_out_fold
+from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
 from synthetic_volumes import make_volume, organ_mask
 
 SUBJECTS = [f"chaos-{i}" for i in (1, 2, 5, 8, 10, 13, 19, 20, 22, 32, 33, 34, 37, 39)]
@@ -31,6 +32,20 @@ def test_bad_fold_numbers_are_refused():
     for folds, fold in ((5, 5), (5, -1), (1, 0), (15, 0), (None, 1)):
         with pytest.raises(InputError):
             held_out_fold(SUBJECTS, folds, fold, seed=0)
+
+
+def test_fold_split_holds_out_whole_subjects_and_the_final_network_trains_on_all():
+    items = [TrainingItem(s, None, None, ALL_CLASSES, s, "chaos") for s in SUBJECTS]
+    items += [TrainingItem(f"phantoms-{p}-{q}", None, None, ALL_CLASSES, f"phantoms-{p}", "phantoms")
+              for p in (1003, 1004) for q in ("t1", "t2")]
+    scored = []
+    for fold in range(5):
+        train, held = fold_split(items, 5, fold, seed=0)
+        assert {i.group for i in train}.isdisjoint({i.group for i in held})
+        assert all(i.source == "chaos" for i in held) and len(train) + len(held) == len(items)
+        scored += [i.name for i in held]
+    assert sorted(scored) == sorted(SUBJECTS)
+    assert fold_split(items, 5, FINAL, seed=0) == (items, [])
 
 
 def _run(folder, train, validation):

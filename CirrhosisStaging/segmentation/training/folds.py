@@ -17,3 +17,16 @@ def held_out_fold(groups, folds: int | None, fold: int | None, seed: int, source
         raise InputError(source, f"--fold {fold}: must be between 0 and {folds - 1}")
     return kfold_patients(unique, folds, seed)[fold]
 
+
+
+FINAL = "final"   # the recipe's final network: trained on every subject, scored by its folds' cross-validation
+
+
+def fold_split(items, folds: int, fold, seed: int, source=None) -> tuple[list, list]:
+    """(training, held-out) items of fold `fold` over the CHAOS subjects (every other source always trains), or of
+    the recipe's final network (fold FINAL: every item trains, none is held out)."""
+    if fold == FINAL:
+        return list(items), []
+    held_out = set(held_out_fold([item.group for item in items if item.source == "chaos"], folds, int(fold), seed,
+                                 source))
+    return [item for item in items if item.group not in held_out], [item for item in items if item.group in held_out]
