@@ -188,3 +188,55 @@ def test_a_network_on_every_subject_ships_with_its_recipes_cross_validated_figur
     write_manifest_entry(manifest, dict(entry.to_dict(), name="both", version="1.0.0", sequences=["t1", "t2"]))
     assert find_model("segmentation", sequence="t2").key == "all-nets-3.0.0"
     assert find_model("segmentation", sequence="t1").key == "both-1.0.0"
+
+
+def test_a_final_run_trained_beside_its_folds_publishes_with_their_figure(tmp_path, monkeypatch):
+    """scripts/publish_final_run.py: a run folder of train_folds_from_cache.py --final becomes a checked model whose
+    entry names its training series, what it started from (not the training machine's path) and its folds' figure;
+    a bad report is refused in one line and nothing is published."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    from CirrhosisStaging.models import MANIFEST_ENV, find_model
+    from CirrhosisStaging.segmentation.network import build_network
+
+    architecture = {"class": "UNet", "spatial_dims": 2, "in_channels": 5, "out_channels": 5, "channels": [4, 8],
+                    "strides": [2], "num_res_units": 0}
+    run = tmp_path / "cv" / "final"
+    run.mkdir(parents=True)
+    torch.save(build_network(architecture).state_dict(), run / "best.pt")
+    (run / "config.json").write_text(json.dumps({"architecture": architecture, "spacing_xyz": [8, 8, 0],
+                                                 "init_weights": "/tmp/init/final.pt", "select_on": "last"}))
+    (run / "history.json").write_text(json.dumps([{"epoch": 1, "selection_score": 1.0}]))
+    (run / "split.json").write_text(json.dumps({"train": ["chaos-1", "chaos-2", "phantoms_seg-1003-t2"],
+                                                "validation": [], "fold": "final"}))
+    manifest = tmp_path / "models" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({"format_version": 1, "models": []}))
+    script = Path(__file__).resolve().parents[2] / "scripts" / "publish_final_run.py"
+    env = dict(os.environ, **{MANIFEST_ENV: str(manifest)})
+
+    def publish(report):
+        return subprocess.run([sys.executable, str(script), str(run), "--publish", "final-net:3.0.0",
+                               "--recipe-cross-validation", str(report), "--started-from", "fold-nets 1.0.0's start"],
+                              capture_output=True, text=True, env=env)
+
+    (tmp_path / "bad.json").write_text("{}")
+    refused = publish(tmp_path / "bad.json")
+    assert refused.returncode == 2 and "bad.json" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert json.loads(manifest.read_text())["models"] == [] and not (manifest.parent / "final-net-3.0.0.pt").exists()
+    report = tmp_path / "cv.json"
+    report.write_text(json.dumps({"summary": {"liver": {"mean": {"dice": 0.9}}}, "checks": 0, "subjects": [
+        {"case": "chaos-1", "fold": "fold0", "liver": {"dice": 0.91}, "spleen": {"dice": 0.88}}]}))
+    assert publish(report).returncode == 0
+    monkeypatch.setenv(MANIFEST_ENV, str(manifest))
+    entry = find_model("segmentation", "final-net")
+    assert entry.training_data == ("CHAOS T2-SPIR subjects 1, 2 (n=2); 1 series from CirrMRI600+-layout releases "
+                                   "(phantoms or real); fine-tuned from fold-nets 1.0.0's start")
+    assert list(entry.sequences) == ["t2"]
+    assert entry.validation["held_out_subjects"] == []
+    assert entry.validation["recipe_cross_validation"]["per_subject"]["chaos-1"]["liver_dice"] == 0.91

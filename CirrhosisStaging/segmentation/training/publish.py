@@ -25,10 +25,12 @@ def save_weights(state: dict, path: Path) -> Path:
 
 def publish_segmentation(run_dir, name: str, version: str, training_data: str, licence: str = CHAOS_LICENCE,
                          manifest_path=None, expected_seconds: dict | None = None,
-                         sequences: tuple = ("t1", "t2"), recipe_cross_validation: dict | None = None) -> Path:
+                         sequences: tuple = ("t1", "t2"), recipe_cross_validation: dict | None = None,
+                         describe_start: bool = True) -> Path:
     """Copy run_dir/best.pt next to the manifest as <name>-<version>.pt and register it; returns the weights path.
     `sequences`: what the model is the default for. `recipe_cross_validation`: the cross-validated figure of the
-    recipe (for a network trained on every subject, which has no held-out figure of its own)."""
+    recipe (for a network trained on every subject, which has no held-out figure of its own). `describe_start`
+    False: training_data already says what the run started from (its init_weights path means nothing here)."""
     run_dir = Path(run_dir)
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
     config = json.loads((run_dir / "config.json").read_text())
@@ -37,7 +39,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     best = max(history, key=lambda r: r.get("selection_score", r.get("val_dice_liver", -1)), default={})
 
     weights = save_weights(load_torch_file(run_dir / "best.pt"), manifest_path.parent / f"{name}-{version}.pt")
-    if config.get("init_weights"):   # provenance of a fine-tuned model, in the manifest's own words
+    if describe_start and config.get("init_weights"):   # provenance of a fine-tuned model, in the manifest's words
         start = Path(config["init_weights"])
         # a run's own best.pt/last.pt says nothing without its run folder
         training_data += f"; fine-tuned from {start.parent.name + '/' if start.name in ('best.pt', 'last.pt') else ''}{start.name}"
