@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def training_data(run: Path, started_from: str | None) -> str:
     """The run's training series in the manifest's words (as train-seg describes them), and where it started."""
     names = json.loads((run / "split.json").read_text())["train"]
-    chaos = [name.removeprefix("chaos-") for name in names if name.startswith("chaos-")]
+    chaos = sorted((name.removeprefix("chaos-") for name in names if name.startswith("chaos-")),
+                   key=lambda subject: (len(subject), subject))   # 1, 2, 5, 10 ...
     text = f"CHAOS T2-SPIR subjects {', '.join(chaos)} (n={len(chaos)})"
     if len(names) > len(chaos):
         text += f"; {len(names) - len(chaos)} series from CirrMRI600+-layout releases (phantoms or real)"
