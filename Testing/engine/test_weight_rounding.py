@@ -1,0 +1,41 @@
+"""scripts/round_weights_8bit.py: the 8-bit start of the fine-tunes is close to the weights it rounds, and an
+ensemble file splits into its members in order."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import torch
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "round_weights_8bit.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("round_weights_8bit", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_rounding_moves_each_weight_by_at_most_half_a_step_of_its_channel():
+    script = _script()
+    torch.manual_seed(0)
+    state = {"conv.weight": torch.randn(4, 3, 3, 3) * torch.tensor([1.0, 10.0, 0.01, 0.0])[:, None, None, None],
+             "norm.bias": torch.randn(4), "norm.num_batches_tracked": torch.tensor(7)}
+    out = script.rounded(state)
+    step = state["conv.weight"].reshape(4, -1).abs().amax(dim=1) / 127
+    error = (out["conv.weight"] - state["conv.weight"]).reshape(4, -1).abs().amax(dim=1)
+    assert torch.all(error <= step / 2 + 1e-7) and torch.any(error > 0)
+    assert torch.equal(out["conv.weight"][3], torch.zeros(3, 3, 3))   # an all-zero channel stays zero
+    assert out["norm.bias"].dtype == torch.float32 and torch.allclose(out["norm.bias"], state["norm.bias"], atol=1e-2)
+    assert torch.equal(out["norm.num_batches_tracked"], torch.tensor(7))
+    # Distinct per channel: 127 steps of its own largest value, so every channel keeps its resolution.
+    assert len(torch.unique(out["conv.weight"][2])) > 10
+
+
+def test_an_ensemble_file_splits_into_its_members_in_order(tmp_path):
+    script = _script()
+    ensemble = {f"{index}.layer.weight": torch.full((2, 2), float(index)) for index in (0, 1, 10, 2)}
+    parts = script.members(ensemble)
+    assert [float(part["layer.weight"][0, 0]) for part in parts] == [0.0, 1.0, 2.0, 10.0]
