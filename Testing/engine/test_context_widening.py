@@ -43,3 +43,35 @@ def test_widening_refuses_another_architecture_in_one_line(tmp_path):
     assert str(tmp_path / "narrow.pt") in str(error.value) and "\n" not in str(error.value)
     with pytest.raises(InputError):   # without the widening step, more context is a shape mismatch
         load_initial_weights(tmp_path / "narrow.pt", planar(2))
+
+
+def test_train_seg_widens_a_three_slice_start_to_five_slices(tmp_path):
+    """train-seg --context-slices 2 --init-weights <a 3-slice run>: trains, and its network is 5-slice wide with the
+    start's centre weights where they were before the first step (the recipe of liver-spleen-slices 2.3.0)."""
+    import json
+
+    from synthetic_volumes import make_volume, organ_mask
+
+    from CirrhosisStaging.cli.main import main
+    from CirrhosisStaging.io import write_image
+
+    chaos = tmp_path / "chaos"
+    chaos.mkdir()
+    for index, subject in enumerate((1, 2)):
+        image = make_volume(seed=index)
+        write_image(image, chaos / f"image_{subject}.nii.gz")
+        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    common = ["train-seg", "--chaos", str(chaos), "--val-fraction", "0", "--select-on", "last", "--epochs", "1",
+              "--iterations", "1", "--spacing", "8,8,0"]
+    assert main([*common, "--context-slices", "1", "--out", str(tmp_path / "three")]) == 0
+    assert main([*common, "--context-slices", "2", "--learning-rate", "1e-12", "--init-weights",
+                 str(tmp_path / "three" / "best.pt"), "--out", str(tmp_path / "five")]) == 0
+    config = json.loads((tmp_path / "five" / "config.json").read_text())
+    assert config["architecture"]["in_channels"] == 5 and config["context_slices"] == 2
+    three = torch.load(tmp_path / "three" / "best.pt", weights_only=True)
+    five = torch.load(tmp_path / "five" / "best.pt", weights_only=True)
+    first = next(key for key, value in three.items() if value.dim() == 4 and value.shape[1] == 3)
+    assert five[first].shape[1] == 5
+    # A vanishing learning rate: the centre channels stay the start's, the outer ones (almost) zero.
+    assert torch.allclose(five[first][:, 1:4], three[first], atol=1e-6)
+    assert five[first][:, [0, 4]].abs().max() < 1e-6
