@@ -2,7 +2,7 @@
 its folds' cross-validated figure (it has none of its own: it trained on every subject).
 
     .venv/bin/python scripts/publish_final_run.py runs/cv7/final --publish liver-spleen-slices:2.3.0 \
-        --sequences t2 --recipe-cross-validation cv7.json [--started-from "liver-spleen-slices 2.2.0 ..."]
+        --sequences t2 --recipe-cross-validation cv7.json --started-from "liver-spleen-slices 2.2.0 ..."
 
 train-seg --publish does the same for a run it trained itself; this one needs no scans, only the run folder.
 """
@@ -13,18 +13,28 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def training_data(run: Path, started_from: str | None) -> str:
-    """The run's training series in the manifest's words (as train-seg describes them), and where it started."""
-    names = json.loads((run / "split.json").read_text())["train"]
-    chaos = sorted((name.removeprefix("chaos-") for name in names if name.startswith("chaos-")),
-                   key=lambda subject: (len(subject), subject))   # 1, 2, 5, 10 ...
-    text = f"CHAOS T2-SPIR subjects {', '.join(chaos)} (n={len(chaos)})"
-    if len(names) > len(chaos):
-        text += f"; {len(names) - len(chaos)} series from CirrMRI600+-layout releases (phantoms or real)"
+    """The run's training series in the manifest's words (train-seg's own description), and where it started."""
+    from CirrhosisStaging.cli.train_seg_command import _describe
+    from CirrhosisStaging.errors import InputError
+    from CirrhosisStaging.segmentation.training.folds import FINAL
+
+    split = json.loads((run / "split.json").read_text())
+    if split.get("fold") != FINAL or split.get("validation"):
+        raise InputError(run, f"is not a final network (split.json: fold {split.get('fold')!r}, "
+                              f"{len(split.get('validation', []))} series held out): publish folds with combine-seg")
+    config = json.loads((run / "config.json").read_text())
+    if config.get("init_weights") and not started_from:
+        raise InputError(run, "was fine-tuned: say from what with --started-from (its init_weights path, "
+                              f"{config['init_weights']}, names a file on the machine that trained it)")
+    # chaos-1, chaos-2, ..., chaos-10: the subjects in numeric order, as train-seg lists them
+    names = sorted(split["train"], key=lambda name: (not name.startswith("chaos-"), len(name), name))
+    text = _describe([SimpleNamespace(group=name) for name in names])
     return text + (f"; fine-tuned from {started_from}" if started_from else "")
 
 
@@ -35,20 +45,20 @@ def main() -> int:
     parser.add_argument("--sequences", default="t2", help="what the model is the default for (t1, t2 or t1,t2)")
     parser.add_argument("--recipe-cross-validation", required=True, metavar="JSON",
                         help="cross_validate_segmentation.py --json of the same recipe's folds")
-    parser.add_argument("--started-from", help="the weights it was fine-tuned from, in words (replaces the run's "
-                                               "own init_weights path, which names a file on the training machine)")
+    parser.add_argument("--started-from", help="the weights it was fine-tuned from, in words (the run's own "
+                                               "init_weights path names a file on the training machine)")
     args = parser.parse_args()
+    from CirrhosisStaging.cli.train_seg_command import _publishing
     from CirrhosisStaging.errors import InputError
-    from CirrhosisStaging.segmentation.cross_validation import cross_validation_record
     from CirrhosisStaging.segmentation.training.publish import publish_segmentation
 
     name, _, version = args.publish.partition(":")
-    sequences = tuple(s.strip() for s in args.sequences.split(",") if s.strip())
     try:
-        figures = cross_validation_record(args.recipe_cross_validation)   # a bad report is refused before anything
+        # train-seg's own checks: the sequences, and the report (refused before anything is written)
+        options = _publishing(SimpleNamespace(publish_sequences=args.sequences,
+                                              recipe_cross_validation=args.recipe_cross_validation))
         described = training_data(args.run, args.started_from)
-        weights = publish_segmentation(args.run, name, version or "1.0.0", described, sequences=sequences,
-                                       recipe_cross_validation=figures, describe_start=args.started_from is None)
+        weights = publish_segmentation(args.run, name, version or "1.0.0", described, describe_start=False, **options)
     except (InputError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,9 +1,10 @@
-"""Weights rounded to 8 bits per output channel (biases and norms to 16 bits), written back as float32 state dicts.
+"""Weights rounded to 8 bits per slice of their first dimension (a convolution's output channel; biases and norms
+to 16 bits), written back as float32 state dicts.
 
 The fine-tunes since liver-spleen-slices 2.1.0 start from such copies: fold weights travel to the GPU machine this
 way (its transfer is limited to 64 MiB with the prepared volumes), and the all-subject network is rounded the same
-way so that it and its folds share one recipe. The rounding moves a weight by at most half a step, 0.4 % of its
-output channel's largest.
+way so that it and its folds share one recipe. The rounding moves a weight by at most half a step, 0.4 % of the
+largest weight in its slice.
 
     python scripts/round_weights_8bit.py Resources/Models/liver-spleen-folds-1.2.0.pt init --members
         -> init/fold0.pt ... init/fold4.pt (an ensemble file's members, in order)
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def rounded(state: dict) -> dict:
-    """Each weight of two or more dimensions to 8 bits per output channel (symmetric, scale: the channel's
-    largest magnitude / 127); other floating tensors to float16; all back to float32."""
+    """Each weight of two or more dimensions to 8 bits per slice of its first dimension (symmetric, scale: the
+    slice's largest magnitude / 127); other floating tensors to float16; all back to float32."""
     import torch
 
     out = {}
@@ -38,8 +39,12 @@ def rounded(state: dict) -> dict:
     return out
 
 
-def members(state: dict) -> list[dict]:
+def members(state: dict, path=None) -> list[dict]:
     """An ensemble file's members ('0.<key>', '1.<key>', ...), in order."""
+    from CirrhosisStaging.errors import InputError
+
+    if not all(key.split(".", 1)[0].isdigit() for key in state):
+        raise InputError(path, "is not an ensemble file (keys '0.<name>', '1.<name>', ...): drop --members")
     indices = sorted({int(key.split(".", 1)[0]) for key in state})
     return [{key.split(".", 1)[1]: value for key, value in state.items() if key.split(".", 1)[0] == str(index)}
             for index in indices]
@@ -51,15 +56,24 @@ def main() -> int:
     parser.add_argument("out", type=Path, help="output file, or with --members a folder for fold<i>.pt")
     parser.add_argument("--members", action="store_true", help="split an ensemble file into its members")
     args = parser.parse_args()
+    from CirrhosisStaging.errors import InputError
     from CirrhosisStaging.models.torch_files import load_torch_file
     from CirrhosisStaging.segmentation.training.publish import save_weights
 
-    state = load_torch_file(args.weights)
+    try:
+        state = load_torch_file(args.weights)
+        if not isinstance(state, dict) or "model" in state:
+            raise InputError(args.weights, "is not a weights file (a state dict of tensors; a run's last.pt is a "
+                                           "checkpoint: use its best.pt)")
+        parts = members(state, args.weights) if args.members else [state]
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if not args.members:
         save_weights(rounded(state), args.out)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    for index, member in enumerate(members(state)):
+    for index, member in enumerate(parts):
         save_weights(rounded(member), args.out / f"fold{index}.pt")
     return 0
 

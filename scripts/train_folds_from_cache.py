@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--cache", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--fold", help="train this fold only, or 'final' (the parallel driver sets it)")
+    parser.add_argument("--fold", type=_fold, help="train this fold only, or 'final' (the parallel driver sets it)")
     parser.add_argument("--final", action="store_true",
                         help="also train the recipe's final network on every series (out/final), beside the folds")
     parser.add_argument("--parallel", type=int, default=1, help="folds trained at the same time")
@@ -64,6 +64,9 @@ def main() -> int:
     parser.add_argument("--normalization", default="zscore")
     parser.add_argument("--device", default="auto")
     args, _ = parser.parse_known_args()
+    if args.final and args.init_weights and "{fold}" in args.init_weights:
+        parser.error("--final with --init-weights: use {run} (fold0 ... final), not {fold}, so the final network "
+                     "starts from its own weights")
     if args.fold is not None:
         return train_fold(args)
     return run_folds(args)
@@ -71,7 +74,7 @@ def main() -> int:
 
 def run_folds(args) -> int:
     """Start the folds, at most --parallel at once; end them all at the deadline (their last epoch is saved)."""
-    pending, running = [*range(args.folds), *([FINAL] if args.final else [])], []
+    pending, running, failed = [*range(args.folds), *([FINAL] if args.final else [])], [], []
     deadline = time.monotonic() + 60 * args.deadline_minutes if args.deadline_minutes else None
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -85,6 +88,8 @@ def run_folds(args) -> int:
         for entry in list(running):
             if entry[1].poll() is not None:
                 print(f"fold {entry[0]} ended with {entry[1].returncode}", flush=True)
+                if entry[1].returncode:
+                    failed.append(entry[0])
                 entry[2].close()
                 running.remove(entry)
         if deadline is not None and time.monotonic() > deadline:
@@ -93,7 +98,19 @@ def run_folds(args) -> int:
                 process.kill()
                 log.close()
             return 1
-    return 0
+    if failed:
+        print(f"failed: {', '.join(map(str, failed))} (see their logs in {args.out})", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _fold(text: str):
+    """--fold: a fold number, or FINAL."""
+    if text == FINAL:
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a fold number nor {FINAL!r}") from None
 
 
 def train_fold(args) -> int:
@@ -120,7 +137,7 @@ def train_fold(args) -> int:
 
     (out / "split.json").write_text(json.dumps({"train": [i.name for i in train],
                                                 "validation": [i.name for i in validation],
-                                                "folds": args.folds, "fold": args.fold if final else int(args.fold),
+                                                "folds": args.folds, "fold": args.fold,
                                                 "split_seed": args.split_seed}, indent=2))
     from CirrhosisStaging.cli.train_seg_command import _weights
 

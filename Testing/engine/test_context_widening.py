@@ -43,6 +43,20 @@ def test_widening_refuses_another_architecture_in_one_line(tmp_path):
     assert str(tmp_path / "narrow.pt") in str(error.value) and "\n" not in str(error.value)
     with pytest.raises(InputError):   # without the widening step, more context is a shape mismatch
         load_initial_weights(tmp_path / "narrow.pt", planar(2))
+    with pytest.raises(InputError) as error:   # other classes: the output layer differs, named in the message
+        load_initial_weights(tmp_path / "narrow.pt", planar(1, out_channels=7), widen_input_channels)
+    assert "has shape" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_widening_does_not_depend_on_the_order_of_the_saved_keys(tmp_path):
+    torch.manual_seed(0)
+    narrow = planar(1)
+    torch.save(dict(reversed(list(narrow.state_dict().items()))), tmp_path / "reversed.pt")
+    wide = planar(2)
+    load_initial_weights(tmp_path / "reversed.pt", wide, widen_input_channels)
+    slices = torch.randn(1, 5, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(wide(slices), narrow(slices[:, 1:4]), atol=1e-5)
 
 
 def test_train_seg_widens_a_three_slice_start_to_five_slices(tmp_path):

@@ -220,18 +220,26 @@ def test_a_final_run_trained_beside_its_folds_publishes_with_their_figure(tmp_pa
     script = Path(__file__).resolve().parents[2] / "scripts" / "publish_final_run.py"
     env = dict(os.environ, **{MANIFEST_ENV: str(manifest)})
 
-    def publish(report):
-        return subprocess.run([sys.executable, str(script), str(run), "--publish", "final-net:3.0.0",
-                               "--recipe-cross-validation", str(report), "--started-from", "fold-nets 1.0.0's start"],
+    def publish(report, sequences="t2", started_from="fold-nets 1.0.0's start", run_dir=run):
+        command = [sys.executable, str(script), str(run_dir), "--publish", "final-net:3.0.0", "--sequences", sequences,
+                   "--recipe-cross-validation", str(report)]
+        return subprocess.run(command + (["--started-from", started_from] if started_from else []),
                               capture_output=True, text=True, env=env)
 
     (tmp_path / "bad.json").write_text("{}")
-    refused = publish(tmp_path / "bad.json")
-    assert refused.returncode == 2 and "bad.json" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
-    assert json.loads(manifest.read_text())["models"] == [] and not (manifest.parent / "final-net-3.0.0.pt").exists()
     report = tmp_path / "cv.json"
     report.write_text(json.dumps({"summary": {"liver": {"mean": {"dice": 0.9}}}, "checks": 0, "subjects": [
         {"case": "chaos-1", "fold": "fold0", "liver": {"dice": 0.91}, "spleen": {"dice": 0.88}}]}))
+    fold_run = tmp_path / "cv" / "fold0"
+    fold_run.mkdir()
+    for file in ("best.pt", "config.json", "history.json"):
+        (fold_run / file).write_bytes((run / file).read_bytes())
+    (fold_run / "split.json").write_text(json.dumps({"train": ["chaos-2"], "validation": ["chaos-1"], "fold": 0}))
+    for refused, words in ((publish(tmp_path / "bad.json"), "bad.json"), (publish(report, sequences="t3"), "t3"),
+                           (publish(report, started_from=None), "--started-from"),
+                           (publish(report, run_dir=fold_run), "not a final network")):
+        assert refused.returncode == 2 and words in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert json.loads(manifest.read_text())["models"] == [] and not (manifest.parent / "final-net-3.0.0.pt").exists()
     assert publish(report).returncode == 0
     monkeypatch.setenv(MANIFEST_ENV, str(manifest))
     entry = find_model("segmentation", "final-net")

@@ -4,6 +4,8 @@ ensemble file splits into its members in order."""
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -12,6 +14,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "round_weights_8bit.p
 
 
 def _script():
+    sys.path.insert(0, str(SCRIPT.parents[1]))
     spec = importlib.util.spec_from_file_location("round_weights_8bit", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -39,3 +42,21 @@ def test_an_ensemble_file_splits_into_its_members_in_order(tmp_path):
     ensemble = {f"{index}.layer.weight": torch.full((2, 2), float(index)) for index in (0, 1, 10, 2)}
     parts = script.members(ensemble)
     assert [float(part["layer.weight"][0, 0]) for part in parts] == [0.0, 1.0, 2.0, 10.0]
+
+
+def test_the_command_writes_each_members_rounded_weights_and_refuses_a_single_network_as_an_ensemble(tmp_path):
+    script = _script()
+    torch.manual_seed(0)
+    ensemble = {f"{index}.conv.weight": torch.randn(2, 3, 3) for index in range(3)}
+    torch.save(ensemble, tmp_path / "ensemble.pt")
+    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "ensemble.pt"), str(tmp_path / "init"),
+                           "--members"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for index in range(3):
+        member = torch.load(tmp_path / "init" / f"fold{index}.pt", weights_only=True)
+        assert torch.equal(member["conv.weight"], script.rounded({"w": ensemble[f"{index}.conv.weight"]})["w"])
+    torch.save({"conv.weight": torch.randn(2, 3)}, tmp_path / "single.pt")
+    refused = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "single.pt"), str(tmp_path / "x"),
+                              "--members"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "single.pt" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()

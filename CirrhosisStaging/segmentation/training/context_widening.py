@@ -12,21 +12,23 @@ from ...errors import InputError
 
 
 def widen_input_channels(state: dict, target: dict, path) -> dict:
-    """`state` with every tensor whose input channels (dim 1) are an odd number fewer than `target`'s zero-padded
-    evenly on both sides; every other tensor as it is (load_state_dict then refuses any other mismatch)."""
+    """`state` with the input block's tensors zero-padded evenly on both sides of dim 1 (input channels) where
+    `target` takes more slices (both counts odd: 2 * context + 1); every other tensor as it is. A tensor outside the
+    input block that differs is another architecture: refused in one line, naming it."""
     import torch
 
+    input_block = _block(next(iter(target))) if target else None
     widened = dict(state)
     for key, value in state.items():
         wanted = target.get(key)
-        if wanted is None or value.dim() < 2 or tuple(value.shape) == tuple(wanted.shape):
-            continue
-        have, need = int(value.shape[1]), int(wanted.shape[1])
-        same_otherwise = value.shape[0] == wanted.shape[0] and value.shape[2:] == wanted.shape[2:]
-        if not (same_otherwise and have % 2 == 1 and need % 2 == 1 and need > have):
-            continue
-        if not _is_input_layer(key, state):
-            raise InputError(path, f"weights do not fit this network: {key} has {have} input channels, not {need}")
+        if not (isinstance(value, torch.Tensor) and isinstance(wanted, torch.Tensor)) or value.shape == wanted.shape:
+            continue   # load_state_dict reports anything else that does not fit
+        have, need = (int(value.shape[1]), int(wanted.shape[1])) if value.dim() >= 2 else (0, 0)
+        more_slices = (_block(key) == input_block and value.dim() == wanted.dim() >= 2 and have % 2 == need % 2 == 1
+                       and need > have and value.shape[0] == wanted.shape[0] and value.shape[2:] == wanted.shape[2:])
+        if not more_slices:
+            raise InputError(path, f"weights do not fit this network: {key} has shape {tuple(value.shape)}, "
+                                   f"not {tuple(wanted.shape)}")
         padded = torch.zeros(wanted.shape, dtype=value.dtype)
         start = (need - have) // 2
         padded[:, start:start + have] = value
@@ -34,8 +36,6 @@ def widen_input_channels(state: dict, target: dict, path) -> dict:
     return widened
 
 
-def _is_input_layer(key: str, state: dict) -> bool:
-    """Whether `key` belongs to the network's first block (MONAI UNet: 'model.0.'), the only one that sees the
-    input slices; deeper layers with a different width mean another architecture, not more context."""
-    first = next(iter(state)).split(".")[:2]
-    return key.split(".")[:2] == first
+def _block(key: str) -> list[str]:
+    """The top-level block a parameter belongs to (MONAI UNet: 'model.0' is the block that sees the input)."""
+    return key.split(".")[:2]
