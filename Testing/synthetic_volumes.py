@@ -33,6 +33,22 @@ def organ_mask(image: sitk.Image) -> sitk.Image:
     return mask
 
 
+def write_chaos_folder(folder, subjects) -> "Path":
+    """A CHAOS-layout folder (image_<id>.nii.gz, label_<id>.nii.gz) of small synthetic scans, one seed per subject
+    in the order given."""
+    from pathlib import Path
+
+    from CirrhosisStaging.io import write_image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for index, subject in enumerate(subjects):
+        image = make_volume(seed=index)
+        write_image(image, folder / f"image_{subject}.nii.gz")
+        write_image(organ_mask(image), folder / f"label_{subject}.nii.gz")
+    return folder
+
+
 def write_phantom_patient(folder, stage: int = 2, seed: int = 31, size_scale: float = 0.6) -> dict:
     """One phantom patient as files: t1, t2 (own grids) and t1_mask, t2_mask (organ labels: 1 liver, 4 spleen)."""
     from CirrhosisStaging.io import write_image

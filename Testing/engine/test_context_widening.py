@@ -64,17 +64,11 @@ def test_train_seg_widens_a_three_slice_start_to_five_slices(tmp_path):
     start's centre weights where they were before the first step (the recipe of liver-spleen-slices 2.3.0)."""
     import json
 
-    from synthetic_volumes import make_volume, organ_mask
+    from synthetic_volumes import write_chaos_folder
 
     from CirrhosisStaging.cli.main import main
-    from CirrhosisStaging.io import write_image
 
-    chaos = tmp_path / "chaos"
-    chaos.mkdir()
-    for index, subject in enumerate((1, 2)):
-        image = make_volume(seed=index)
-        write_image(image, chaos / f"image_{subject}.nii.gz")
-        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    chaos = write_chaos_folder(tmp_path / "chaos", (1, 2))
     common = ["train-seg", "--chaos", str(chaos), "--val-fraction", "0", "--select-on", "last", "--epochs", "1",
               "--iterations", "1", "--spacing", "8,8,0"]
     assert main([*common, "--context-slices", "1", "--out", str(tmp_path / "three")]) == 0

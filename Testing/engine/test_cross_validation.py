@@ -10,11 +10,10 @@ import pytest
 
 from CirrhosisStaging.cli.main import main
 from CirrhosisStaging.errors import InputError
-from CirrhosisStaging.io import write_image
 from CirrhosisStaging.segmentation.cross_validation import load_fold_runs, published_fold_segmenters, runs_for
 from CirrhosisStaging.segmentation.training.folds import FINAL, fold_split, held_out_fold
 from CirrhosisStaging.segmentation.training.sources import ALL_CLASSES, TrainingItem
-from synthetic_volumes import make_volume, organ_mask
+from synthetic_volumes import make_volume, write_chaos_folder
 
 SUBJECTS = [f"chaos-{i}" for i in (1, 2, 5, 8, 10, 13, 19, 20, 22, 32, 33, 34, 37, 39)]
 
@@ -73,12 +72,7 @@ def test_fold_runs_that_leak_are_refused(tmp_path):
 
 
 def test_train_seg_folds_splits_by_subject_and_keeps_the_last_epoch(tmp_path):
-    chaos = tmp_path / "chaos"
-    chaos.mkdir()
-    for index, subject in enumerate((1, 2, 5, 8, 10)):
-        image = make_volume(seed=index)
-        write_image(image, chaos / f"image_{subject}.nii.gz")
-        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    chaos = write_chaos_folder(tmp_path / "chaos", (1, 2, 5, 8, 10))
     out = tmp_path / "fold1"
     code = main(["train-seg", "--chaos", str(chaos), "--folds", "5", "--fold", "1", "--split-seed", "3",
                  "--epochs", "2", "--iterations", "1", "--spacing", "8,8,12", "--normalization", "robust",
@@ -105,12 +99,7 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
     from CirrhosisStaging.models import MANIFEST_ENV, find_model
     from CirrhosisStaging.segmentation.loading import load_segmenter
 
-    chaos = tmp_path / "chaos"
-    chaos.mkdir()
-    for index, subject in enumerate((1, 2, 5, 8)):
-        image = make_volume(seed=index)
-        write_image(image, chaos / f"image_{subject}.nii.gz")
-        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    chaos = write_chaos_folder(tmp_path / "chaos", (1, 2, 5, 8))
     runs = []
     for fold in (0, 1):
         runs.append(tmp_path / f"fold{fold}")
@@ -158,12 +147,7 @@ def test_a_network_on_every_subject_ships_with_its_recipes_cross_validated_figur
     default for the sequences named only; a bad report is refused before any training."""
     from CirrhosisStaging.models import MANIFEST_ENV, find_model, write_manifest_entry
 
-    chaos = tmp_path / "chaos"
-    chaos.mkdir()
-    for index, subject in enumerate((1, 2)):
-        image = make_volume(seed=index)
-        write_image(image, chaos / f"image_{subject}.nii.gz")
-        write_image(organ_mask(image), chaos / f"label_{subject}.nii.gz")
+    chaos = write_chaos_folder(tmp_path / "chaos", (1, 2))
     manifest = tmp_path / "models" / "manifest.json"
     manifest.parent.mkdir()
     manifest.write_text(json.dumps({"format_version": 1, "models": []}))
