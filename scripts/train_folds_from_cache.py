@@ -14,8 +14,9 @@ A further cosine cycle of an existing cross-validation (each fold from its own n
     python scripts/train_folds_from_cache.py ... --minutes 0 --epochs 25 --learning-rate 1e-3 \
         --init-weights 'runs/cv3/fold{fold}/best.pt'
 
---final trains the recipe's final network on every series at the same time (out/final; in
---init-weights, {run} is the run's folder name: fold0 ... or final), so the network that gets published follows exactly the recipe its folds cross-validate.
+--final trains the recipe's final network on every series at the same time (out/final; in --init-weights, {run}
+is the run's folder name: fold0 ... or final), so the network that gets published follows exactly the recipe its
+folds cross-validate (publish it with scripts/publish_final_run.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ def held_out_fold(groups, folds: int | None, fold: int | None, seed: int, source
     return kfold_patients(unique, folds, seed)[fold]
 
 
-
 FINAL = "final"   # the recipe's final network: trained on every subject, scored by its folds' cross-validation
 
 
