@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 
 # Windows process-creation flags (values from the Windows API; subprocess names them only on Windows).
 CREATE_NEW_PROCESS_GROUP = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x00000200)
@@ -18,6 +19,7 @@ CREATE_NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0x08000000)
 
 # How long the engine may take to stop on its own before it is killed; Cancel is done within about this long.
 GRACE_SECONDS = 1.0
+KILL_SECONDS = 0.5   # at most this long after SIGKILL for the group's last process to be gone
 
 
 def popen_options(os_name: str = os.name) -> dict:
@@ -54,6 +56,37 @@ def _stop_posix(process: subprocess.Popen, grace_seconds: float) -> None:
     # The launcher may be gone while its child still runs (or ignores SIGTERM): kill the whole group.
     _signal_group(group, signal.SIGKILL)
     process.wait()
+    _wait_for_group_to_empty(group, KILL_SECONDS)
+
+
+def _wait_for_group_to_empty(group: int, seconds: float) -> None:
+    """SIGKILL is delivered asynchronously: wait (bounded) until no process of the group still runs, so that the
+    tree is really gone when the stopper ends."""
+    deadline = time.monotonic() + seconds
+    while _group_runs(group) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _group_runs(group: int) -> bool:
+    """Whether a process of the group still runs. A killed orphan that nobody has reaped yet is a zombie, still
+    counted by killpg: where the process table can be read (/proc), zombies are told apart."""
+    try:
+        os.killpg(group, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    if not os.path.isdir("/proc"):
+        return True   # macOS: no process table to read; the bound ends the wait
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(os.path.join(entry.path, "stat")) as stat:
+                state, _parent, process_group = stat.read().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue   # ended while being read
+        if int(process_group) == group and state not in ("Z", "X"):
+            return True
+    return False
 
 
 def _signal_group(group: int, signal_number: int) -> None:
