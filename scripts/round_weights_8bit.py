@@ -65,16 +65,14 @@ def main() -> int:
         if not isinstance(state, dict) or "model" in state:
             raise InputError(args.weights, "is not a weights file (a state dict of tensors; a run's last.pt is a "
                                            "checkpoint: use its best.pt)")
-        parts = members(state, args.weights) if args.members else [state]
+        outputs = ([(part, args.out / f"fold{index}.pt") for index, part in enumerate(members(state, args.weights))]
+                   if args.members else [(state, args.out)])
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if not args.members:
-        save_weights(rounded(state), args.out)
-        return 0
-    args.out.mkdir(parents=True, exist_ok=True)
-    for index, member in enumerate(parts):
-        save_weights(rounded(member), args.out / f"fold{index}.pt")
+    for part, path in outputs:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_weights(rounded(part), path)
     return 0
 
 

@@ -82,7 +82,7 @@ def run_folds(args) -> int:
     while pending or running:
         while pending and len(running) < args.parallel:
             fold = pending.pop(0)
-            log = open(Path(args.out) / f"{fold if fold == FINAL else f'fold{fold}'}.log", "w")
+            log = open(Path(args.out) / f"{_run_name(fold)}.log", "w")
             command = [sys.executable, __file__, *sys.argv[1:], "--fold", str(fold)]
             running.append((fold, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env), log))
         time.sleep(2)
@@ -102,6 +102,11 @@ def run_folds(args) -> int:
     if failed:
         print(f"failed: {', '.join(map(str, failed))} (see their logs in {args.out})", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _run_name(fold) -> str:
+    """The folder (and log) name of a fold's run: fold0, fold1, ... or final."""
+    return FINAL if fold == FINAL else f"fold{fold}"
 
 
 def _fold(text: str):
@@ -130,9 +135,8 @@ def train_fold(args) -> int:
         group = name if name.startswith("chaos-") else name.rsplit("-", 1)[0]
         source = "chaos" if name.startswith("chaos-") else group.rsplit("-", 1)[0]
         items.append(TrainingItem(name, path, path, ALL_CLASSES, group, source))
-    final = args.fold == FINAL
     train, validation = fold_split(items, args.folds, args.fold, args.split_seed, args.cache)
-    out = Path(args.out) / (FINAL if final else f"fold{args.fold}")
+    out = Path(args.out) / _run_name(args.fold)
     out.mkdir(parents=True, exist_ok=True)
     import json
 
