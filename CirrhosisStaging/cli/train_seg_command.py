@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..data import patient_split
 from ..errors import InputError
+from ..preprocessing.intensity import NORMALIZATIONS
 from ..segmentation.training import SHAPE_AUGMENTATIONS
 from ..training.distributed import is_main_process
 from ..training.run_folder import check_start_weights, run_folder
@@ -51,9 +52,11 @@ def register(subparsers) -> None:
     parser.add_argument("--organ-darkest", type=float, default=0.3, metavar="F",
                         help="with --organ-augmentation: the darkest intensity factor, about the body's dark end "
                              "(default 0.3; iron overload can make a liver darker still)")
-    parser.add_argument("--normalization", choices=("zscore", "robust"), default="zscore",
-                        help="body intensity normalisation: zscore (mean, standard deviation; the 1.x weights) or "
-                             "robust (median, interquartile range: a large bright stomach cannot shift it)")
+    parser.add_argument("--normalization", choices=tuple(NORMALIZATIONS), default="zscore",
+                        help="body intensity normalisation: zscore (mean, standard deviation; the 1.x weights), "
+                             "robust (median, interquartile range; 2.0.0 to 2.3.0) or robust-body (median and "
+                             "interquartile range over the whole body, which a dark liver or a bright stomach "
+                             "cannot shrink: preprocessing.intensity.whole_body_mask)")
     parser.add_argument("--volume-cache", metavar="DIR",
                         help="keep prepared training volumes here (.npz) and reuse them (folds, GPU machines)")
     parser.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,8 @@ import SimpleITK as sitk
 
 from ...io import read_image, read_mask, validate_image
 from ...io.atomic import atomic_path
-from ...preprocessing import body_mask, prepare
+from ...preprocessing import prepare
+from ...preprocessing.intensity import body_region
 from .sources import TrainingItem
 
 
@@ -19,7 +20,7 @@ class PreparedVolume:
     item: TrainingItem
     image: np.ndarray      # (z, y, x) float32, z-scored
     label: np.ndarray      # (z, y, x) uint8
-    body: np.ndarray       # (z, y, x) uint8, the region intensities are normalised over
+    body: np.ndarray       # (z, y, x) uint8, the region intensities are normalised over (intensity.body_region)
     labelled: np.ndarray   # (classes,) bool
     original_image: sitk.Image | None = None
     original_label: sitk.Image | None = None
@@ -34,7 +35,7 @@ def prepare_volume(item: TrainingItem, spacing_xyz, num_classes: int, keep_origi
     labelled = np.zeros(num_classes, bool)
     labelled[list(item.labelled)] = True
     return PreparedVolume(item, space.array, sitk.GetArrayFromImage(label_model).astype(np.uint8),
-                          body_mask(space.image).astype(np.uint8), labelled,
+                          body_region(normalization)(space.image).astype(np.uint8), labelled,
                           image if keep_original else None, label if keep_original else None)
 
 
