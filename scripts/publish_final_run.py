@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def training_data(run: Path, started_from: str | None) -> str:
     """The run's training series in the manifest's words (train-seg's own description), and where it started."""
     from CirrhosisStaging.cli.train_seg_command import _describe
+    from CirrhosisStaging.data.patient_ids import patient_sort_key
     from CirrhosisStaging.errors import InputError
     from CirrhosisStaging.segmentation.training.folds import FINAL
 
@@ -32,8 +33,8 @@ def training_data(run: Path, started_from: str | None) -> str:
     if config.get("init_weights") and not started_from:
         raise InputError(run, "was fine-tuned: say from what with --started-from (its init_weights path, "
                               f"{config['init_weights']}, names a file on the machine that trained it)")
-    # chaos-1, chaos-2, ..., chaos-10: the subjects in numeric order, as train-seg lists them
-    names = sorted(split["train"], key=lambda name: (not name.startswith("chaos-"), len(name), name))
+    # chaos-1, chaos-2, ..., chaos-10: the subjects in natural order, as train-seg lists them
+    names = sorted(split["train"], key=patient_sort_key)
     text = _describe([SimpleNamespace(group=name) for name in names])
     return text + (f"; fine-tuned from {started_from}" if started_from else "")
 
