@@ -15,7 +15,7 @@ from .edge_refinement import EDGE_RADIUS_MM, radius_voxels, refine_organs, scale
 from .foreground_region import FOREGROUND_FLOOR, foreground_box
 from .labels import LIVER
 from .metrics import dice
-from .postprocess import component_volumes_ml, postprocess_labels
+from .postprocess import component_volumes_ml, drop_air_like, postprocess_labels
 from .quality import MaskEvidence, assess_liver_mask
 from .slices import slice_probabilities
 
@@ -154,7 +154,8 @@ def outputs_to_labels(outputs, original: sitk.Image, edge_radius_mm: float | Non
 def outputs_to_segmentation(outputs, original: sitk.Image,
                             edge_radius_mm: float | None = EDGE_RADIUS_MM) -> tuple[sitk.Image, MaskEvidence]:
     """Resample each network's organ probabilities onto the input grid (smooth boundaries) and average them, snap
-    them to the image's edges (edge_refinement; skipped when `edge_radius_mm` is None), argmax, clean up.
+    them to the image's edges (edge_refinement; skipped when `edge_radius_mm` is None), argmax, drop air-like
+    organ voxels (postprocess.drop_air_like), clean up.
     `outputs`: (probabilities (classes, z, y, x), model-space image) per network. Only the box that can hold an
     organ (grown by the edge window) is resampled; background there is 1 - the organs (the softmax sums to 1, and
     linear interpolation and the guided filter keep sums), and 1 outside the model's field of view where every
@@ -179,6 +180,7 @@ def outputs_to_segmentation(outputs, original: sitk.Image,
             organs = refine_organs(guide, organs, radius_zyx, FOREGROUND_FLOOR)
         background = 1.0 - organs.sum(axis=0)
         labels[z0:z1, y0:y1, x0:x1] = np.argmax(np.concatenate([background[None], organs]), axis=0)
+        labels = drop_air_like(labels, sitk.GetArrayViewFromImage(original))
     evidence.piece_volumes_ml = component_volumes_ml(labels == LIVER, original.GetSpacing())
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels)), evidence

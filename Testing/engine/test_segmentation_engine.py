@@ -64,7 +64,7 @@ def _labels_resampling_the_whole_grid(probabilities, model_image, original, edge
     """The plain way (every class, every input voxel): what the organ-box shortcut must reproduce."""
     from CirrhosisStaging.preprocessing.resample import resample_to_reference
     from CirrhosisStaging.segmentation.edge_refinement import guided_filter, radius_voxels, scaled_guide
-    from CirrhosisStaging.segmentation.postprocess import _clean
+    from CirrhosisStaging.segmentation.postprocess import _clean, drop_air_like
 
     grid = Grid.of(model_image)
     stack = np.stack([sitk.GetArrayFromImage(resample_to_reference(
@@ -74,7 +74,8 @@ def _labels_resampling_the_whole_grid(probabilities, model_image, original, edge
         guide = scaled_guide(sitk.GetArrayFromImage(original))
         stack = guided_filter(guide, stack, radius_voxels(original.GetSpacing()[::-1], edge_radius_mm))
     stack[0] += 1e-6
-    return _clean(np.argmax(stack, axis=0).astype(np.uint8), original.GetSpacing()[::-1])
+    labels = drop_air_like(np.argmax(stack, axis=0).astype(np.uint8), sitk.GetArrayFromImage(original))
+    return _clean(labels, original.GetSpacing()[::-1])
 
 
 @pytest.mark.parametrize("edge_radius_mm", [None, 6.0])   # 6 mm: a window of 1 x 2 x 2 voxels a side here
