@@ -12,6 +12,10 @@ from .geometry import Grid
 
 # A liver is 15-20 cm across; a field of view smaller than this in any direction cannot hold one.
 MIN_EXTENT_MM = 80.0
+# No body is a metre across in two directions (a whole-body scan is long in one): a field of view that is, is a
+# header whose voxel spacing is wrong (cm read as mm, a lost spacing), and resampling it to model spacing would take
+# minutes to segment noise.
+MAX_CROSS_EXTENT_MM = 1000.0
 MIN_VOXELS_PER_AXIS = 8
 # 64-bit integers above this lose their differences in the float32 working copy (a varied image turns constant).
 MAX_INTEGER_VALUE = 2**31
@@ -42,6 +46,9 @@ def validate_image(image: sitk.Image, path: str | os.PathLike | None) -> sitk.Im
     if min(extent) < MIN_EXTENT_MM:
         raise InputError(path, "field of view {} mm is too small to hold a liver (at least {:g} mm "
                                "along each axis)".format(_triple(extent), MIN_EXTENT_MM))
+    if sorted(extent)[1] > MAX_CROSS_EXTENT_MM:
+        raise InputError(path, "field of view {} mm is larger than any body (over {:g} mm in two directions): "
+                               "check the voxel spacing in the header".format(_triple(extent), MAX_CROSS_EXTENT_MM))
     _check_value_range(image, path)
     volume = sitk.Cast(image, sitk.sitkFloat32)
     array = sitk.GetArrayViewFromImage(volume)

@@ -86,6 +86,20 @@ def test_volume_too_small_for_a_liver(tmp_path):
     assert "too small to hold a liver" in _problem(_load, path)
 
 
+@pytest.mark.parametrize("spacing", [(12.5, 12.5, 77.0), (4.0, 40.0, 50.0)])
+def test_field_of_view_larger_than_any_body_is_a_wrong_header(tmp_path, spacing):
+    """Voxel spacing in cm read as mm (x10): refused at once, where segmenting it took minutes and gave noise."""
+    path = _write_array(tmp_path, "cm.nii.gz", np.random.rand(40, 256, 256).astype(np.float32), spacing)
+    message = _problem(_load, path)
+    assert str(path) in message and "larger than any body" in message and "voxel spacing" in message
+
+
+def test_a_long_whole_body_field_of_view_passes(tmp_path):
+    """2 m head to foot, 50 cm across: a real whole-body scan, whichever axis the header calls what."""
+    path = _write_array(tmp_path, "body.nii.gz", np.random.rand(200, 40, 40).astype(np.float32), (12.5, 12.5, 10.0))
+    assert _load(path).GetSize() == (40, 40, 200)
+
+
 def test_too_few_voxels(tmp_path):
     path = _write_array(tmp_path, "thin.nii.gz", np.random.rand(4, 40, 40).astype(np.float32), (5.0, 5.0, 30.0))
     assert "voxels along one axis" in _problem(_load, path)
