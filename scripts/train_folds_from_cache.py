@@ -62,6 +62,7 @@ def main() -> int:
     parser.add_argument("--organ-augmentation", action="store_true")
     parser.add_argument("--organ-contrast-prob", type=float, default=0.4)
     parser.add_argument("--organ-darkest", type=float, default=0.3)
+    parser.add_argument("--organ-fluid-rim-prob", type=float, default=0.0)
     parser.add_argument("--normalization", default="zscore")
     parser.add_argument("--device", default="auto")
     args, _ = parser.parse_known_args()
@@ -155,6 +156,7 @@ def train_fold(args) -> int:
                             workers=args.workers, select_on=LAST_EPOCH, shape_augmentation=args.shape_augmentation,
                             context_slices=args.context_slices, organ_augmentation=args.organ_augmentation,
                             organ_contrast_prob=args.organ_contrast_prob, organ_darkest=args.organ_darkest,
+                            organ_rim_prob=args.organ_fluid_rim_prob,
                             normalization=args.normalization, volume_cache=Path(args.cache))
     train_segmentation(config, train, validation, progress=True)
     return 0

@@ -52,6 +52,9 @@ def register(subparsers) -> None:
     parser.add_argument("--organ-darkest", type=float, default=0.3, metavar="F",
                         help="with --organ-augmentation: the darkest intensity factor, about the body's dark end "
                              "(default 0.3; iron overload can make a liver darker still)")
+    parser.add_argument("--organ-fluid-rim-prob", type=float, default=0.0, metavar="P",
+                        help="with --organ-augmentation: share of patches given ascites, a fluid rim against the "
+                             "liver or spleen (default 0: the 2.x recipe)")
     parser.add_argument("--normalization", choices=tuple(NORMALIZATIONS), default="zscore",
                         help="body intensity normalisation: zscore (mean, standard deviation; the 1.x weights), "
                              "robust (median, interquartile range; 2.0.0 to 2.3.0) or robust-body (median and "
@@ -98,10 +101,12 @@ def run(args) -> int:
     if args.context_slices < 0:
         raise InputError(None, f"--context-slices {args.context_slices} must be 0 (3D) or a positive number of slices")
     try:   # the settings' own rule, before any data is read
-        OrganAugmentation(contrast_prob=args.organ_contrast_prob, darkest=args.organ_darkest)
+        OrganAugmentation(contrast_prob=args.organ_contrast_prob, darkest=args.organ_darkest,
+                          rim_prob=args.organ_fluid_rim_prob)
     except ValueError as error:
         raise InputError(None, f"--organ-contrast-prob {args.organ_contrast_prob:g} --organ-darkest "
-                               f"{args.organ_darkest:g}: {error}") from None
+                               f"{args.organ_darkest:g} --organ-fluid-rim-prob {args.organ_fluid_rim_prob:g}: "
+                               f"{error}") from None
     spacing = _spacing(args.spacing, planar=args.context_slices > 0)
     train, validation = [], []
     split_seed = args.seed if args.split_seed is None else args.split_seed
@@ -156,7 +161,8 @@ def _train(args, out: Path, spacing, train, validation) -> None:
                             workers=max(args.workers, 0), select_on=select_on,
                             shape_augmentation=args.shape_augmentation, context_slices=args.context_slices,
                             organ_augmentation=args.organ_augmentation, organ_contrast_prob=args.organ_contrast_prob,
-                            organ_darkest=args.organ_darkest, normalization=args.normalization,
+                            organ_darkest=args.organ_darkest, organ_rim_prob=args.organ_fluid_rim_prob,
+                            normalization=args.normalization,
                             volume_cache=Path(args.volume_cache) if args.volume_cache else None)
     train_segmentation(config, train, validation, resume=not args.no_resume)
 

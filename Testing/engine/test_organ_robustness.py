@@ -13,8 +13,8 @@ from CirrhosisStaging.phantom import make_case
 from CirrhosisStaging.preprocessing.intensity import body_mask, robust_zscore_in_region, zscore_in_region
 from CirrhosisStaging.segmentation.labels import LIVER, SPLEEN
 from CirrhosisStaging.segmentation.training.augmentation import build_augmentation
-from CirrhosisStaging.segmentation.training.organ_augmentation import (OrganAugmentation, RandFluidStructured,
-                                                                       RandOrganContrastd)
+from CirrhosisStaging.segmentation.training.organ_augmentation import (OrganAugmentation, RandFluidRimd,
+                                                                       RandFluidStructured, RandOrganContrastd)
 from CirrhosisStaging.segmentation.training.trainer import TrainingConfig
 
 
@@ -92,7 +92,21 @@ def test_organ_augmentation_settings_reach_the_pipeline(tmp_path):
         TrainingConfig(out_dir=tmp_path, organ_augmentation=True, organ_darkest=0.0)
 
 
-@pytest.mark.parametrize("arguments", [["--organ-darkest", "0"], ["--organ-contrast-prob", "1.5"]])
+def test_the_fluid_rim_is_off_unless_asked_and_its_share_reaches_the_pipeline(tmp_path):
+    def rims(organ):
+        steps = build_augmentation(0, (32, 32), organ=organ, voxel_mm=(1.5, 1.5)).transforms
+        return [t for t in steps if isinstance(t, RandFluidRimd)]
+
+    assert not rims(True)   # the 2.x recipe as it was
+    config = TrainingConfig(out_dir=tmp_path, context_slices=1, organ_augmentation=True, organ_rim_prob=0.3)
+    assert [t.prob for t in rims(config.organ_settings)] == [0.3]
+    assert config.to_json()["organ_rim_prob"] == 0.3
+    with pytest.raises(ValueError):
+        OrganAugmentation(rim_prob=1.5)
+
+
+@pytest.mark.parametrize("arguments", [["--organ-darkest", "0"], ["--organ-contrast-prob", "1.5"],
+                                       ["--organ-fluid-rim-prob", "-0.1"]])
 def test_train_seg_refuses_impossible_organ_settings_in_one_line(tmp_path, capsys, arguments):
     from CirrhosisStaging.cli.main import main
 
@@ -110,6 +124,28 @@ def test_fluid_structures_are_painted_over_background_only(phantom):
     changed = out != sample["image"]
     assert changed.sum() > 100 and not (changed & (sample["organs"] != 0)).any()
     assert np.median(out[changed]) > np.percentile(sample["image"], 95)
+
+
+def test_fluid_rim_lies_against_liver_or_spleen_over_background_only(phantom):
+    """Ascites: every painted voxel is background within the rim's 6 mm of the liver or spleen in its own slice
+    (channel), and fluid-bright; over ten draws both whole rims and one-sided ones occur."""
+    from scipy import ndimage
+
+    sample = _sample(phantom)
+    organs = sample["organs"]
+    near = np.stack([ndimage.distance_transform_edt(~np.isin(channel, (LIVER, SPLEEN)), sampling=(1.5, 1.5)) <= 6.0
+                     for channel in organs])
+    transform = RandFluidRimd("image", prob=1.0, voxel_mm=(1.5, 1.5), thickness_mm=(6.0, 6.0), dark_share=0.0)
+    sizes = []
+    for seed in range(10):
+        transform.set_random_state(seed)
+        out = transform(dict(sample))["image"]
+        changed = out != sample["image"]
+        sizes.append(int(changed.sum()))
+        assert not (changed & (organs != 0)).any() and not (changed & ~near).any()
+        if changed.any():
+            assert np.median(out[changed]) > np.percentile(sample["image"], 95)
+    assert max(sizes) > 200 and min(s for s in sizes if s) < 0.8 * max(sizes)
 
 
 @pytest.mark.parametrize("name", sorted(STRESS_CHANGES))

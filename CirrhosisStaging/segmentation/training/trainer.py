@@ -46,6 +46,7 @@ class TrainingConfig:
     organ_augmentation: bool = False   # darkened livers, fluid-filled structures (organ_augmentation.py)
     organ_contrast_prob: float = 0.4   # with organ_augmentation: how often, and how dark, liver and spleen change
     organ_darkest: float = 0.3
+    organ_rim_prob: float = 0.0        # with organ_augmentation: share of patches with a fluid rim (ascites)
     normalization: str = "zscore"      # or "robust" (preprocessing.intensity.NORMALIZATIONS); stored in the architecture
     volume_cache: Path | None = None   # prepared training volumes kept here as .npz (volumes.cached_volume)
 
@@ -71,7 +72,8 @@ class TrainingConfig:
 
         if not self.organ_augmentation:
             return None
-        return OrganAugmentation(contrast_prob=self.organ_contrast_prob, darkest=self.organ_darkest)
+        return OrganAugmentation(contrast_prob=self.organ_contrast_prob, darkest=self.organ_darkest,
+                                 rim_prob=self.organ_rim_prob)
 
     @property
     def patch_voxel_mm(self) -> tuple:
