@@ -10,7 +10,7 @@
   On T2 a spleen is nearly as bright as fluid, and networks that never saw fluid touching it took the rim into the
   spleen (the robustness suite's ascites: spleen Dice 0.88 -> 0.76); cirrhotic livers often lie in ascites.
 
-Both run on the cropped patch before the shape and global intensity transforms (augmentation.build_augmentation),
+All run on the cropped patch before the shape and global intensity transforms (augmentation.build_augmentation),
 and need the organ labels of every channel: key "organs" ((C, ...) like "image"; a 2.5D sample's neighbouring
 slices have their own labels), or "label" when there is one channel.
 """
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from monai.transforms import MapTransform, RandomizableTransform
+from scipy import ndimage
 
 from ..labels import LIVER, SPLEEN
 
@@ -159,8 +160,6 @@ class RandFluidRimd(RandBodyAwareTransformd):
         self.thickness_mm, self.dark_share = thickness_mm, dark_share
 
     def _change(self, image, organs, body):
-        from scipy import ndimage
-
         choice = int(self.R.randint(3))
         targets = np.isin(organs, [(LIVER,), (SPLEEN,), (LIVER, SPLEEN)][choice])
         if targets.sum() < 20:
