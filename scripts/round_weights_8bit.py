@@ -9,6 +9,10 @@ largest weight in its slice.
     python scripts/round_weights_8bit.py Resources/Models/liver-spleen-folds-1.2.0.pt init --members
         -> init/fold0.pt ... init/fold4.pt (an ensemble file's members, in order)
     python scripts/round_weights_8bit.py Resources/Models/liver-spleen-slices-2.2.0.pt init/final.pt
+
+--no-rounding writes them as they are (liver-spleen-slices 2.5.0 and its folds continued 2.4.0's exactly):
+
+    python scripts/round_weights_8bit.py Resources/Models/liver-spleen-folds-1.4.0.pt init --members --no-rounding
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ def main() -> int:
     parser.add_argument("weights", type=Path)
     parser.add_argument("out", type=Path, help="output file, or with --members a folder for fold<i>.pt")
     parser.add_argument("--members", action="store_true", help="split an ensemble file into its members")
+    parser.add_argument("--no-rounding", action="store_true", help="write the weights unchanged")
     args = parser.parse_args()
     from CirrhosisStaging.errors import InputError
     from CirrhosisStaging.models.torch_files import load_torch_file
@@ -72,7 +77,7 @@ def main() -> int:
         return 2
     for part, path in outputs:
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_weights(rounded(part), path)
+        save_weights(part if args.no_rounding else rounded(part), path)
     return 0
 
 

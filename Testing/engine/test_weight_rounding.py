@@ -60,3 +60,16 @@ def test_the_command_writes_each_members_rounded_weights_and_refuses_a_single_ne
                               "--members"], capture_output=True, text=True)
     assert refused.returncode == 2 and "single.pt" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_no_rounding_splits_the_members_unchanged(tmp_path):
+    """Continuing a published recipe exactly (2.5.0 from 2.4.0's folds): the members as they were trained."""
+    torch.manual_seed(1)
+    ensemble = {f"{index}.conv.weight": torch.randn(2, 3, 3) for index in range(2)}
+    torch.save(ensemble, tmp_path / "ensemble.pt")
+    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "ensemble.pt"), str(tmp_path / "init"),
+                           "--members", "--no-rounding"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for index in range(2):
+        member = torch.load(tmp_path / "init" / f"fold{index}.pt", weights_only=True)
+        assert torch.equal(member["conv.weight"], ensemble[f"{index}.conv.weight"])
