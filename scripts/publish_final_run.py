@@ -48,6 +48,9 @@ def main() -> int:
                         help="cross_validate_segmentation.py --json of the same recipe's folds")
     parser.add_argument("--started-from", help="the weights it was fine-tuned from, in words (the run's own "
                                                "init_weights path names a file on the training machine)")
+    parser.add_argument("--slice-smoothing", type=float, default=0.0, metavar="W",
+                        help="a 2.5D network's neighbouring-slice weight at inference (0.3 for liver-spleen-slices "
+                             "2.5.0; default 0: none)")
     args = parser.parse_args()
     from CirrhosisStaging.cli.train_seg_command import _publishing
     from CirrhosisStaging.errors import InputError
@@ -59,7 +62,8 @@ def main() -> int:
         options = _publishing(SimpleNamespace(publish_sequences=args.sequences,
                                               recipe_cross_validation=args.recipe_cross_validation))
         described = training_data(args.run, args.started_from)
-        weights = publish_segmentation(args.run, name, version or "1.0.0", described, describe_start=False, **options)
+        weights = publish_segmentation(args.run, name, version or "1.0.0", described, describe_start=False,
+                                       slice_smoothing=args.slice_smoothing, **options)
     except (InputError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

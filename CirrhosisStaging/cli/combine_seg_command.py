@@ -17,6 +17,9 @@ def register(subparsers) -> None:
     parser.add_argument("--cross-validation", metavar="JSON",
                         help="with --runs: the cross-validated figures to record (cross_validate_segmentation.py "
                              "--json)")
+    parser.add_argument("--slice-smoothing", type=float, default=0.0, metavar="W",
+                        help="with --runs of 2.5D networks: average each member's probabilities across neighbouring "
+                             "slices at weight W each (0.3 for liver-spleen-folds 1.5.0; default 0: none)")
     parser.add_argument("--publish", required=True, metavar="NAME:VERSION", help="name and version of the ensemble")
     parser.set_defaults(func=run)
 
@@ -32,7 +35,8 @@ def run(args) -> int:
         raise InputError(None, "give either published models or --runs, not both or neither")
     if args.runs:
         figures = cross_validation_record(args.cross_validation) if args.cross_validation else None
-        weights = publish_fold_ensemble(args.runs, name, version or "1.0.0", figures)
+        weights = publish_fold_ensemble(args.runs, name, version or "1.0.0", figures,
+                                        slice_smoothing=args.slice_smoothing)
     else:
         weights = publish_ensemble(args.members, name, version or "1.0.0")
     print(f"published {weights}")

@@ -55,7 +55,7 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
     """The runs' networks (last epochs) as one Segmenter: a single network, or their ensemble."""
     from ..models.torch_files import load_state_into, load_torch_file
     from .inference import NetworkMember, Segmenter
-    from .network import build_network, input_normalization
+    from .network import build_network, input_normalization, slice_smoothing
     from .slices import context_slices
 
     members = []
@@ -64,7 +64,7 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
         network = build_network(config["architecture"])
         load_state_into(network, load_torch_file(run.weights), run.weights)
         members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
-                                     input_normalization(config["architecture"])))
+                                     input_normalization(config["architecture"]), slice_smoothing(config["architecture"])))
     return Segmenter.ensemble(members, device)
 
 

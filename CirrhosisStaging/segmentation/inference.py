@@ -17,7 +17,7 @@ from .labels import LIVER
 from .metrics import dice
 from .postprocess import component_volumes_ml, drop_air_like, postprocess_labels
 from .quality import MaskEvidence, assess_liver_mask
-from .slices import slice_probabilities
+from .slices import slice_probabilities, smooth_across_slices
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
 # any model spacing (32 x 128 x 128 voxels at 2.5 x 2.5 x 5 mm).
@@ -43,13 +43,15 @@ class Segmentation:
 @dataclass
 class NetworkMember:
     """One network and the model space it sees: its spacing (z 0: the scan's own slices), for a 2.5D
-    network the slices either side it takes (None: 3D, sliding window), and the intensity normalisation its
-    weights expect (preprocessing.intensity.NORMALIZATIONS)."""
+    network the slices either side it takes (None: 3D, sliding window) and the weight of each neighbouring slice
+    when its probabilities are averaged across slices (0: none; slices.smooth_across_slices), and the intensity
+    normalisation its weights expect (preprocessing.intensity.NORMALIZATIONS)."""
 
     network: object
     spacing_xyz: tuple
     context: int | None = None
     normalization: str = "zscore"
+    slice_smoothing: float = 0.0
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
@@ -77,9 +79,9 @@ class Segmenter:
     its own model space; their organ probabilities are averaged on the input's grid)."""
 
     def __init__(self, network, spacing_xyz, device="cpu", entry=None, edge_radius_mm: float | None = EDGE_RADIUS_MM,
-                 context: int | None = None, normalization: str = "zscore"):
+                 context: int | None = None, normalization: str = "zscore", slice_smoothing: float = 0.0):
         self.device = device
-        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context, normalization)]
+        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context, normalization, slice_smoothing)]
         self.edge_radius_mm = edge_radius_mm   # None: no snapping to the image's edges (edge_refinement)
         self.entry = entry  # the manifest entry the weights came from (None for an unpublished network)
 
@@ -87,9 +89,10 @@ class Segmenter:
     def ensemble(cls, members: list[NetworkMember], device="cpu", entry=None,
                  edge_radius_mm: float | None = EDGE_RADIUS_MM) -> "Segmenter":
         first = members[0]
-        segmenter = cls(first.network, first.spacing_xyz, device, entry, edge_radius_mm, first.context, first.normalization)
-        segmenter.members += [NetworkMember(m.network.to(device).eval(), m.spacing_xyz, m.context, m.normalization)
-                              for m in members[1:]]
+        segmenter = cls(first.network, first.spacing_xyz, device, entry, edge_radius_mm, first.context, first.normalization,
+                        first.slice_smoothing)
+        segmenter.members += [NetworkMember(m.network.to(device).eval(), m.spacing_xyz, m.context, m.normalization,
+                                            m.slice_smoothing) for m in members[1:]]
         return segmenter
 
     # The first (or only) network's model space: what training validates and single-network tools use.
@@ -134,7 +137,8 @@ class Segmenter:
         stages: dict = {}
         outputs = self.model_outputs(image, stages)
         mapped = time.perf_counter()
-        labels, evidence = outputs_to_segmentation(outputs, image, self.edge_radius_mm)
+        smoothing = [member.slice_smoothing if member.context is not None else 0.0 for member in self.members]
+        labels, evidence = outputs_to_segmentation(outputs, image, self.edge_radius_mm, smoothing)
         stages["to_input_grid"] = time.perf_counter() - mapped
         quality = assess_liver_mask(sitk.GetArrayViewFromImage(labels), image, evidence)
         return Segmentation(labels, sum(stages.values()), str(self.device), stages, quality)
@@ -151,15 +155,18 @@ def outputs_to_labels(outputs, original: sitk.Image, edge_radius_mm: float | Non
     return outputs_to_segmentation(outputs, original, edge_radius_mm)[0]
 
 
-def outputs_to_segmentation(outputs, original: sitk.Image,
-                            edge_radius_mm: float | None = EDGE_RADIUS_MM) -> tuple[sitk.Image, MaskEvidence]:
-    """Resample each network's organ probabilities onto the input grid (smooth boundaries) and average them, snap
+def outputs_to_segmentation(outputs, original: sitk.Image, edge_radius_mm: float | None = EDGE_RADIUS_MM,
+                            slice_smoothing=None) -> tuple[sitk.Image, MaskEvidence]:
+    """Resample each network's organ probabilities onto the input grid (smooth boundaries), average each 2.5D
+    network's across its slices by its weight in `slice_smoothing` (one per output; None: none), average them, snap
     them to the image's edges (edge_refinement; skipped when `edge_radius_mm` is None), argmax, drop air-like
     organ voxels (postprocess.drop_air_like), clean up.
     `outputs`: (probabilities (classes, z, y, x), model-space image) per network. Only the box that can hold an
     organ (grown by the edge window) is resampled; background there is 1 - the organs (the softmax sums to 1, and
     linear interpolation and the guided filter keep sums), and 1 outside the model's field of view where every
-    channel reads 0. Also returns the evidence the mask quality flags need (quality.MaskEvidence)."""
+    channel reads 0. Also returns the evidence the mask quality flags need (quality.MaskEvidence), taken from the
+    networks' own outputs before the smoothing across slices (a smoothed liver's top and bottom slices sit near 50 %
+    by construction, which would read as low confidence)."""
     labels = np.zeros(tuple(original.GetSize())[::-1], np.uint8)
     evidence = MaskEvidence()
     radius_zyx = radius_voxels(original.GetSpacing()[::-1], edge_radius_mm) if edge_radius_mm else (0, 0, 0)
@@ -174,6 +181,9 @@ def outputs_to_segmentation(outputs, original: sitk.Image,
         organs = np.mean(members, axis=0)
         evidence.member_dice = _member_agreement(members, organs)
         evidence.uncertain_share = _uncertain_share(organs[LIVER - 1])
+        if any(slice_smoothing or ()):
+            organs = np.mean([smooth_across_slices(member, weight, 1 + _slice_axis(model_image, original))
+                              for member, weight, (_, model_image) in zip(members, slice_smoothing, outputs)], axis=0)
         del members
         if any(radius_zyx):
             guide = scaled_guide(sitk.GetArrayViewFromImage(original), np.s_[z0:z1, y0:y1, x0:x1])
@@ -184,6 +194,14 @@ def outputs_to_segmentation(outputs, original: sitk.Image,
     evidence.piece_volumes_ml = component_volumes_ml(labels == LIVER, original.GetSpacing())
     labels = postprocess_labels(labels, original.GetSpacing()[::-1])
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels)), evidence
+
+
+def _slice_axis(model_image: sitk.Image, original: sitk.Image) -> int:
+    """The axis of `original`'s (z, y, x) array along which the model space steps from slice to slice. A 2.5D
+    network's model space keeps the scan's own slices (z spacing 0) and only reorders axes, so one axis matches."""
+    model_slice_direction = np.array(model_image.GetDirection()).reshape(3, 3)[:, 2]
+    index_axis = int(np.argmax(np.abs(np.array(original.GetDirection()).reshape(3, 3).T @ model_slice_direction)))
+    return 2 - index_axis
 
 
 def _member_agreement(members, organs: np.ndarray) -> list[float]:

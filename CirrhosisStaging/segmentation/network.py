@@ -29,6 +29,7 @@ def build_network(architecture: dict | None = None):
     spec = dict(DEFAULT_ARCHITECTURE if architecture is None else architecture)
     kind = spec.pop("class", "UNet")
     spec.pop("normalization", None)   # how inputs are prepared (preprocessing.intensity), not a layer
+    spec.pop("slice_smoothing", None)  # how a 2.5D network's outputs are averaged across slices (slices.py), not a layer
     if kind == ENSEMBLE:
         return torch.nn.ModuleList([build_network(member_architecture(member)) for member in spec["members"]])
     if kind != "UNet":
@@ -39,6 +40,12 @@ def build_network(architecture: dict | None = None):
 def input_normalization(architecture: dict) -> str:
     """The intensity normalisation a network's weights expect: "zscore" unless its architecture names another."""
     return str(architecture.get("normalization", "zscore"))
+
+
+def slice_smoothing(architecture: dict) -> float:
+    """The neighbouring-slice weight for a 2.5D network's probabilities (slices.smooth_across_slices): 0 unless its
+    architecture names one (set per model, where the cross-validation measured it)."""
+    return float(architecture.get("slice_smoothing", 0.0))
 
 
 def member_architecture(member: dict) -> dict:

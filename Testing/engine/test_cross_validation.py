@@ -114,13 +114,14 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
     manifest.write_text(json.dumps({"format_version": 1, "models": []}))
     monkeypatch.setenv(MANIFEST_ENV, str(manifest))
     assert main(["combine-seg", "--runs", *map(str, runs), "--cross-validation", str(report),
-                 "--publish", "fold-nets:2.0.0"]) == 0
+                 "--slice-smoothing", "0.3", "--publish", "fold-nets:2.0.0"]) == 0
     entry = find_model("segmentation", "fold-nets")
     assert [m["normalization"] for m in entry.architecture["members"]] == ["robust", "robust"]
     assert entry.validation["cross_validation"]["per_subject"]["chaos-1"]["liver_dice"] == 0.5123
     assert sorted(s for fold in entry.validation["folds"].values() for s in fold) == [f"chaos-{s}" for s in (1, 2, 5, 8)]
     segmenter = load_segmenter("cpu")
     assert [m.normalization for m in segmenter.members] == ["robust", "robust"]
+    assert [m.slice_smoothing for m in segmenter.members] == [0.3, 0.3]
     alone = torch.load(runs[1] / "best.pt", weights_only=True)
     assert all(torch.equal(alone[key], value) for key, value in segmenter.members[1].network.state_dict().items())
     image = make_volume(seed=7)
@@ -206,7 +207,7 @@ def test_a_final_run_trained_beside_its_folds_publishes_with_their_figure(tmp_pa
 
     def publish(report, sequences="t2", started_from="fold-nets 1.0.0's start", run_dir=run):
         command = [sys.executable, str(script), str(run_dir), "--publish", "final-net:3.0.0", "--sequences", sequences,
-                   "--recipe-cross-validation", str(report)]
+                   "--recipe-cross-validation", str(report), "--slice-smoothing", "0.3"]
         return subprocess.run(command + (["--started-from", started_from] if started_from else []),
                               capture_output=True, text=True, env=env)
 
@@ -232,3 +233,4 @@ def test_a_final_run_trained_beside_its_folds_publishes_with_their_figure(tmp_pa
     assert list(entry.sequences) == ["t2"]
     assert entry.validation["held_out_subjects"] == []
     assert entry.validation["recipe_cross_validation"]["per_subject"]["chaos-1"]["liver_dice"] == 0.91
+    assert entry.architecture["slice_smoothing"] == 0.3
