@@ -51,8 +51,10 @@ def runs_for(group: str, runs: list[FoldRun]) -> list[FoldRun]:
     return [run for run in runs if group in run.held_out]
 
 
-def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
-    """The runs' networks (last epochs) as one Segmenter: a single network, or their ensemble."""
+def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | None = None):
+    """The runs' networks (last epochs) as one Segmenter: a single network, or their ensemble. `smoothing` (a 2.5D
+    network's neighbouring-slice weight, slices.smooth_across_slices) overrides what the runs' architectures give
+    (a run's gives none: combine-seg --slice-smoothing adds it when the runs are shipped)."""
     from ..models.torch_files import load_state_into, load_torch_file
     from .inference import NetworkMember, Segmenter
     from .network import build_network, input_normalization, slice_smoothing
@@ -64,7 +66,8 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu"):
         network = build_network(config["architecture"])
         load_state_into(network, load_torch_file(run.weights), run.weights)
         members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
-                                     input_normalization(config["architecture"]), slice_smoothing(config["architecture"])))
+                                     input_normalization(config["architecture"]),
+                                     slice_smoothing(config["architecture"]) if smoothing is None else smoothing))
     return Segmenter.ensemble(members, device)
 
 
@@ -100,10 +103,12 @@ def published_fold_segmenters(model_name: str, device: str = "cpu") -> dict:
 
 class HeldOutScorers:
     """The network(s) that held a subject out, from fold run folders (runs holding out the same subjects averaged)
-    or from a shipped fold ensemble taken apart (published_fold_segmenters); what both benchmarks score with."""
+    or from a shipped fold ensemble taken apart (published_fold_segmenters); what both benchmarks score with.
+    `smoothing`: fold runs' neighbouring-slice weight (fold_segmenter; a shipped ensemble keeps its own)."""
 
-    def __init__(self, run_paths=None, model_name: str | None = None, device: str = "cpu"):
-        self.device, self._cache = device, {}
+    def __init__(self, run_paths=None, model_name: str | None = None, device: str = "cpu",
+                 smoothing: float | None = None):
+        self.device, self._cache, self.smoothing = device, {}, smoothing
         self.runs = load_fold_runs(run_paths) if run_paths else None
         self.published = None if run_paths else published_fold_segmenters(model_name, device)
 
@@ -116,7 +121,7 @@ class HeldOutScorers:
             return None, None
         name = "+".join(run.path.name for run in fold)
         if name not in self._cache:
-            self._cache[name] = fold_segmenter(fold, self.device)
+            self._cache[name] = fold_segmenter(fold, self.device, self.smoothing)
         return name, self._cache[name]
 
 

@@ -41,6 +41,10 @@ def main() -> None:
     parser.add_argument("--ids", help="subjects to use (default: all the folds or the model hold out)")
     parser.add_argument("--changes", help=f"comma-separated, from {', '.join(STRESS_CHANGES)} (default: all)")
     parser.add_argument("--no-original", action="store_true", help="skip the unchanged scans")
+    parser.add_argument("--slice-smoothing", type=float, metavar="W",
+                        help="with --runs: average the 2.5D networks' probabilities across neighbouring slices at "
+                             "weight W each, as combine-seg --slice-smoothing W will ship them (default: as the runs "
+                             "say, none)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -80,7 +84,7 @@ class _Scorer:
     def __init__(self, args):
         self.folds = self.model = None
         if args.runs or is_fold_ensemble(args.model):
-            self.folds = HeldOutScorers(args.runs, args.model, args.device)
+            self.folds = HeldOutScorers(args.runs, args.model, args.device, args.slice_smoothing)
         else:
             from CirrhosisStaging.models import find_model
             from CirrhosisStaging.segmentation.loading import load_segmenter

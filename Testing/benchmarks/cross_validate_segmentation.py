@@ -55,12 +55,16 @@ def main() -> None:
     parser.add_argument("--runs", nargs="+",
                         help="fold run folders; runs holding out the same subjects are averaged for them")
     parser.add_argument("--model", help="a shipped fold ensemble (combine-seg --runs), taken apart into its folds")
+    parser.add_argument("--slice-smoothing", type=float, metavar="W",
+                        help="with --runs: average the 2.5D networks' probabilities across neighbouring slices at "
+                             "weight W each, as combine-seg --slice-smoothing W will ship them (default: as the runs "
+                             "say, none)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
     if bool(args.runs) == bool(args.model):
         parser.error("give --runs or --model")
-    scorers = HeldOutScorers(args.runs, args.model, args.device)
+    scorers = HeldOutScorers(args.runs, args.model, args.device, args.slice_smoothing)
     rows = []
     print(f"{'case':>10} {'fold':>6} {'liver Dice':>10} {'HD95 mm':>8} {'ASSD mm':>8} {'spleen Dice':>11} "
           f"{'HD95 mm':>8} {'ASSD mm':>8}  quality")

@@ -136,6 +136,12 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
             fold, single = scorers[subject]
             assert fold == run.path.name and len(single.members) == 1 and single.members[0].normalization == "robust"
             assert all(torch.equal(weights[key], value) for key, value in single.network.state_dict().items())
+            assert single.members[0].slice_smoothing == 0.3
+    # The runs themselves (--runs) give no smoothing unless the benchmark asks for the weight they will ship with.
+    from CirrhosisStaging.segmentation.cross_validation import HeldOutScorers
+
+    assert HeldOutScorers(runs).for_subject("chaos-1")[1].members[0].slice_smoothing == 0.0
+    assert HeldOutScorers(runs, smoothing=0.3).for_subject("chaos-1")[1].members[0].slice_smoothing == 0.3
     from CirrhosisStaging.segmentation.training.publish import publish_segmentation
 
     publish_segmentation(runs[0], "one-net", "1.0.0", training_data="4 synthetic volumes", manifest_path=manifest)
