@@ -43,7 +43,7 @@ def run(args) -> int:
     from ..segmentation.loading import load_segmenter
 
     segmenter = load_segmenter(args.device, args.model, args.allow_download, sequence=args.sequence)
-    result = segmenter.segment(image)
+    result = segmenter.segment(image, args.sequence)
     write_image(result.labels, args.out)
     if args.seg_nrrd:
         write_seg_nrrd(result.labels, args.seg_nrrd)

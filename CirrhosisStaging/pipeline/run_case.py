@@ -78,9 +78,10 @@ class CasePipeline:
             if item.mask is not None:
                 labels[sequence], sources[sequence] = item.mask, "user"
                 # A corrected mask has no network evidence, but its side, size and pieces are still checked.
-                qualities[sequence] = assess_liver_mask(sitk.GetArrayViewFromImage(item.mask), item.image)
+                qualities[sequence] = assess_liver_mask(sitk.GetArrayViewFromImage(item.mask), item.image,
+                                                        sequence=sequence)
             else:
-                segmentation = self.segmenter(sequence).segment(item.image)
+                segmentation = self.segmenter(sequence).segment(item.image, sequence)
                 labels[sequence], sources[sequence] = segmentation.labels, "model"
                 qualities[sequence] = segmentation.quality
             timings[f"segment_{sequence}"] = time.perf_counter() - tic

@@ -131,7 +131,9 @@ class Segmenter:
                 seconds["network"] = seconds.get("network", 0.0) + time.perf_counter() - prepared
         return outputs
 
-    def segment(self, image: sitk.Image) -> Segmentation:
+    def segment(self, image: sitk.Image, sequence: str | None = None) -> Segmentation:
+        """Labels on `image`'s grid with their quality flags; `sequence` ("t1", "t2"): what the volume was given as,
+        so that a contrast that contradicts it is flagged (quality.assess_liver_mask)."""
         import time
 
         stages: dict = {}
@@ -140,7 +142,7 @@ class Segmenter:
         smoothing = [member.slice_smoothing if member.context is not None else 0.0 for member in self.members]
         labels, evidence = outputs_to_segmentation(outputs, image, self.edge_radius_mm, smoothing)
         stages["to_input_grid"] = time.perf_counter() - mapped
-        quality = assess_liver_mask(sitk.GetArrayViewFromImage(labels), image, evidence)
+        quality = assess_liver_mask(sitk.GetArrayViewFromImage(labels), image, evidence, sequence)
         return Segmentation(labels, sum(stages.values()), str(self.device), stages, quality)
 
 

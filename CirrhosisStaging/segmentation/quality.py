@@ -5,6 +5,8 @@
 - its volume is implausible for a whole liver, and the field of view does not explain it;
 - the network(s) are unsure: ensemble members disagree, or many voxels sit near 50 % liver probability;
 - the network's liver came in several large pieces (only the largest is kept, so a piece may be lost or wrong);
+- a volume given as T2W whose spleen is darker than its liver (T2W: the spleen is the brighter; T1W: the darker), so
+  probably a T1W scan segmented by the T2W model;
 - no liver at all.
 Thresholds were set on the cross-validated predictions of real scans (README: false alarms and catches).
 """
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
-from .labels import LIVER
+from .labels import LIVER, SPLEEN
 
 MIN_WHOLE_LIVER_ML = 500.0     # cirrhotic livers shrink, rarely below ~600 mL
 MAX_LIVER_ML = 4500.0          # hepatomegaly rarely exceeds ~4 L
@@ -25,6 +27,11 @@ MIN_MEMBER_DICE = 0.85         # lowest Dice of an ensemble member's liver again
 MAX_UNCERTAIN_SHARE = 0.30     # voxels at 25-75 % liver probability, per voxel of predicted liver
 SECOND_PIECE_ML = 30.0         # a second liver piece this large, and
 SECOND_PIECE_SHARE = 0.15      # this share of the largest, is reported
+# On T2W the spleen is brighter than the liver (14 CHAOS T2-SPIR scans, their own labels: 1.6-2.5 x the liver's signal
+# above air; 5-8 x with the liver darkened to x0.3), on T1W darker (the suite's T1-like scans: 0.40-0.72 x). Not
+# checked the other way round: on opposed-phase T1W a fatty liver can fall below the spleen.
+MIN_T2_SPLEEN_TO_LIVER = 1.0
+MIN_SPLEEN_ML = 30.0           # a smaller "spleen" says too little about the contrast
 
 
 @dataclass
@@ -36,8 +43,10 @@ class MaskEvidence:
     uncertain_share: float = 0.0
 
 
-def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvidence | None = None) -> dict:
-    """Quality of a label map (z, y, x) on `image`'s grid."""
+def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvidence | None = None,
+                      sequence: str | None = None) -> dict:
+    """Quality of a label map (z, y, x) on `image`'s grid; `sequence`: what the volume was given as ("t1", "t2";
+    None: unknown, its contrast not checked)."""
     evidence = evidence or MaskEvidence()
     liver = labels == LIVER
     voxel_ml = float(np.prod(image.GetSpacing())) / 1000.0
@@ -61,12 +70,30 @@ def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvide
     if evidence.uncertain_share > MAX_UNCERTAIN_SHARE:
         reasons.append(f"low confidence: {100 * evidence.uncertain_share:.0f} % as many voxels near 50 % liver "
                        f"probability as voxels called liver")
+    contrast = spleen_to_liver_signal(labels, image) if sequence == "t2" else None
+    if contrast is not None and contrast < MIN_T2_SPLEEN_TO_LIVER:
+        reasons.append(f"the spleen is darker than the liver ({contrast:.2f} x its signal) on a volume given as T2W, "
+                       f"where the spleen is the brighter: the scan may be T1-weighted (segment it as T1W) or the "
+                       f"spleen iron-laden")
     pieces = evidence.piece_volumes_ml
     if len(pieces) > 1 and pieces[1] >= SECOND_PIECE_ML and pieces[1] >= SECOND_PIECE_SHARE * pieces[0]:
         reasons.append(f"the liver came in several large pieces ({', '.join(f'{v:.0f}' for v in pieces[:3])} mL); "
                        f"only the largest was kept")
     return {"status": "check" if reasons else "ok", "reasons": reasons, "liver_volume_ml": round(volume_ml, 1),
-            "left_share": round(left, 3), "field_of_view_cuts_liver": cut}
+            "left_share": round(left, 3), "field_of_view_cuts_liver": cut,
+            **({"spleen_to_liver_signal": round(contrast, 3)} if contrast is not None else {})}
+
+
+def spleen_to_liver_signal(labels: np.ndarray, image: sitk.Image) -> float | None:
+    """The spleen's median signal over the liver's, both above the scan's air (1st percentile): unchanged by any
+    intensity scale or offset. None without a spleen of MIN_SPLEEN_ML."""
+    spleen = labels == SPLEEN
+    if float(spleen.sum()) * float(np.prod(image.GetSpacing())) / 1000.0 < MIN_SPLEEN_ML:
+        return None
+    array = sitk.GetArrayViewFromImage(image)
+    air = float(np.percentile(array, 1.0))
+    liver_signal = float(np.median(array[labels == LIVER])) - air
+    return (float(np.median(array[spleen])) - air) / liver_signal if liver_signal > 0 else None
 
 
 def left_share(mask: np.ndarray, image: sitk.Image) -> float:

@@ -76,7 +76,7 @@ def main() -> None:
             continue
         image = validate_image(read_image(case.image), case.image)
         truth = sitk.GetArrayFromImage(read_mask(case.label))
-        result = segmenter.segment(image)
+        result = segmenter.segment(image, "t2")   # CHAOS T2-SPIR
         row = {"case": group, "fold": name, **score_labels(sitk.GetArrayFromImage(result.labels), truth,
                                                                      image.GetSpacing()[::-1]),
                "quality": result.quality}

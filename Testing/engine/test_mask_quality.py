@@ -63,6 +63,26 @@ def test_pieces_volume_and_confidence_reasons(phantom):
     assert assess_liver_mask(labels, image, one_small_piece)["status"] == "ok"
 
 
+def test_a_volume_given_as_t2w_whose_spleen_is_darker_than_its_liver_is_flagged(phantom):
+    """T1W contrast (the robustness suite's T1-like change) on a volume given as T2W: the T2W model is the wrong one.
+    Read the same after any intensity scale or offset; not checked when the sequence is unknown or T1W."""
+    from CirrhosisStaging.evaluation.segmentation_stress import t1_like
+
+    image, labels = phantom
+    quality = assess_liver_mask(labels, image, sequence="t2")
+    assert quality["status"] == "ok" and quality["spleen_to_liver_signal"] > 1.5
+    inverted, _ = t1_like(image, labels, np.random.default_rng(0))
+    quality = assess_liver_mask(labels, inverted, sequence="t2")
+    assert quality["status"] == "check" and quality["spleen_to_liver_signal"] < 1.0
+    assert "T1-weighted" in " ".join(quality["reasons"])
+    assert assess_liver_mask(labels, inverted * 3.0 + 500.0, sequence="t2")["spleen_to_liver_signal"] == pytest.approx(
+        quality["spleen_to_liver_signal"], abs=2e-3)
+    for sequence in (None, "t1"):
+        assert assess_liver_mask(labels, inverted, sequence=sequence)["status"] == "ok"
+    no_spleen = np.where(labels == 4, 0, labels)
+    assert assess_liver_mask(no_spleen, inverted, sequence="t2")["status"] == "ok"
+
+
 def test_segment_flags_a_mirrored_scan(tmp_path, phantom):
     image, labels = phantom
     flipped, _ = mirrored(image, labels, None)
