@@ -48,13 +48,18 @@ def _clean(labels: np.ndarray, spacing_zyx) -> np.ndarray:
     return result
 
 
+def air_level(image_zyx: np.ndarray) -> float:
+    """The scan's air: its 1st percentile (what the organ-relative intensity rules measure from)."""
+    return float(np.percentile(image_zyx, 1.0))
+
+
 def drop_air_like(labels: np.ndarray, image_zyx: np.ndarray, share: float = AIR_LIKE_SHARE) -> np.ndarray:
     """Liver and spleen without their air-like voxels (AIR_LIKE_SHARE) that reach the organ's surface; dark voxels
     the organ encloses (vessels, cysts) stay. Relative to the organ and to the scan's darkest percentile, so the
     rule reads the same after any intensity scale or offset and on a dark, iron-laden liver."""
     result = labels.copy()
     image = np.asarray(image_zyx, np.float32)
-    air = float(np.percentile(image, 1.0))
+    air = air_level(image)
     for label in (LIVER, SPLEEN):
         organ = result == label
         if not organ.any():

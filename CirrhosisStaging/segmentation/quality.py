@@ -19,6 +19,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from .labels import LIVER, SPLEEN
+from .postprocess import air_level
 
 MIN_WHOLE_LIVER_ML = 500.0     # cirrhotic livers shrink, rarely below ~600 mL
 MAX_LIVER_ML = 4500.0          # hepatomegaly rarely exceeds ~4 L
@@ -91,7 +92,7 @@ def spleen_to_liver_signal(labels: np.ndarray, image: sitk.Image) -> float | Non
     if float(spleen.sum()) * float(np.prod(image.GetSpacing())) / 1000.0 < MIN_SPLEEN_ML:
         return None
     array = sitk.GetArrayViewFromImage(image)
-    air = float(np.percentile(array, 1.0))
+    air = air_level(array)
     liver_signal = float(np.median(array[labels == LIVER])) - air
     return (float(np.median(array[spleen])) - air) / liver_signal if liver_signal > 0 else None
 
