@@ -51,6 +51,9 @@ def main() -> int:
     parser.add_argument("--slice-smoothing", type=float, default=0.0, metavar="W",
                         help="a 2.5D network's neighbouring-slice weight at inference (0.3 for liver-spleen-slices "
                              "2.5.0; default 0: none)")
+    parser.add_argument("--min-slice-spacing", type=float, default=0.0, metavar="MM",
+                        help="resample scans with thinner slices to MM before a 2.5D network (5.7 for "
+                             "liver-spleen-slices 2.5.0; default 0: never)")
     args = parser.parse_args()
     from CirrhosisStaging.cli.train_seg_command import _publishing
     from CirrhosisStaging.errors import InputError
@@ -63,7 +66,8 @@ def main() -> int:
                                               recipe_cross_validation=args.recipe_cross_validation))
         described = training_data(args.run, args.started_from)
         weights = publish_segmentation(args.run, name, version or "1.0.0", described, describe_start=False,
-                                       slice_smoothing=args.slice_smoothing, **options)
+                                       slice_smoothing=args.slice_smoothing,
+                                       min_slice_spacing_mm=args.min_slice_spacing, **options)
     except (InputError, OSError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

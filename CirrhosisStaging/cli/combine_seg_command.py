@@ -20,6 +20,9 @@ def register(subparsers) -> None:
     parser.add_argument("--slice-smoothing", type=float, default=0.0, metavar="W",
                         help="with --runs of 2.5D networks: average each member's probabilities across neighbouring "
                              "slices at weight W each (0.3 for liver-spleen-folds 1.5.0; default 0: none)")
+    parser.add_argument("--min-slice-spacing", type=float, default=0.0, metavar="MM",
+                        help="with --runs of 2.5D networks: resample scans with thinner slices to MM before each "
+                             "member (5.7 for liver-spleen-folds 1.5.0; default 0: never)")
     parser.add_argument("--publish", required=True, metavar="NAME:VERSION", help="name and version of the ensemble")
     parser.set_defaults(func=run)
 
@@ -36,7 +39,8 @@ def run(args) -> int:
     if args.runs:
         figures = cross_validation_record(args.cross_validation) if args.cross_validation else None
         weights = publish_fold_ensemble(args.runs, name, version or "1.0.0", figures,
-                                        slice_smoothing=args.slice_smoothing)
+                                        slice_smoothing=args.slice_smoothing,
+                                        min_slice_spacing_mm=args.min_slice_spacing)
     else:
         weights = publish_ensemble(args.members, name, version or "1.0.0")
     print(f"published {weights}")

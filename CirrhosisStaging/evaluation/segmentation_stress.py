@@ -2,7 +2,8 @@
 
 Each change takes (image, labels (z, y, x)) and returns a changed pair on which the labels are still true: the
 appearances that broke the 1.x networks on real scans (a dark, iron-laden liver; a large fluid-filled stomach),
-acquisition changes (bias field, T1-like contrast, a field of view cut at the dome or below the liver) and
+acquisition changes (bias field, T1-like contrast, a field of view cut at the dome or below the liver, thinner or
+thicker slices, a coronal acquisition) and
 cirrhotic shapes (nodular surface, shrunken right lobe, ascites). Positions come from the full header (LPS), so
 "the patient's left" and "the dome" are right on any orientation.
 """
@@ -187,6 +188,73 @@ def mirrored(image, labels, rng):
     return flipped, np.flip(labels, axis=2 - axis).copy()
 
 
+def _regrid(image, labels, direction_columns, spacing, blur_fwhm_mm=(0.0, 0.0, 0.0)):
+    """The same field of view (centre and extent in mm) sampled on a new grid: `direction_columns` (3 x 3, the
+    new index axes in LPS) at `spacing`; the image linearly (after a Gaussian of `blur_fwhm_mm` along the original
+    index axes: a thicker slice averages what it covers), the labels by nearest neighbour."""
+    direction = np.asarray(direction_columns, float)
+    old = np.array(image.GetDirection()).reshape(3, 3)
+    extent_lps = np.abs(old) @ (np.array(image.GetSize()) * np.array(image.GetSpacing()))
+    size = [max(1, int(round(value))) for value in (np.abs(direction).T @ extent_lps) / np.array(spacing)]
+    centre = np.array(image.TransformContinuousIndexToPhysicalPoint([(n - 1) / 2.0 for n in image.GetSize()]))
+    origin = centre - direction @ ((np.array(size) - 1) / 2.0 * np.array(spacing))
+    reference = sitk.Image(size, sitk.sitkFloat32)
+    reference.SetSpacing([float(v) for v in spacing])
+    reference.SetOrigin(origin.tolist())
+    reference.SetDirection(direction.ravel().tolist())
+    source = sitk.Cast(image, sitk.sitkFloat32)
+    for axis, fwhm in enumerate(blur_fwhm_mm):
+        if fwhm > 0:
+            source = sitk.RecursiveGaussian(source, fwhm / 2.355, False, sitk.RecursiveGaussianImageFilter.ZeroOrder,
+                                            axis)
+    label_image = Grid.of(image).apply_to(sitk.GetImageFromArray(labels.astype(np.uint8)))
+    changed = sitk.Resample(source, reference, sitk.Transform(), sitk.sitkLinear, float(np.min(_array(image))))
+    new_labels = sitk.Resample(label_image, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
+    return changed, sitk.GetArrayFromImage(new_labels)
+
+
+def _array(image):
+    return sitk.GetArrayViewFromImage(image)
+
+
+def _slice_axis_columns(image) -> tuple[np.ndarray, int]:
+    """The image's direction columns and the index axis nearest the patient's superior-inferior axis."""
+    columns = np.array(image.GetDirection()).reshape(3, 3)
+    return columns, int(np.argmax(np.abs(columns[2])))
+
+
+def thin_slices(image, labels, rng, slice_mm: float = 3.0):
+    """The scan re-gridded at `slice_mm` slices (a thin-slice acquisition; interpolated, so no sharper than the
+    original): a 2.5D network's context slices span a fraction of what they spanned in training."""
+    columns, axis = _slice_axis_columns(image)
+    spacing = list(image.GetSpacing())
+    spacing[axis] = slice_mm
+    return _regrid(image, labels, columns, spacing)
+
+
+def thick_slices(image, labels, rng, slice_mm: float = 10.0):
+    """The scan re-gridded at `slice_mm` slices, each averaging the tissue it covers (more partial volume)."""
+    columns, axis = _slice_axis_columns(image)
+    spacing = list(image.GetSpacing())
+    blur = [0.0, 0.0, 0.0]
+    blur[axis] = float(np.sqrt(max(slice_mm ** 2 - spacing[axis] ** 2, 0.0)))
+    spacing[axis] = slice_mm
+    return _regrid(image, labels, columns, spacing, blur)
+
+
+def coronal(image, labels, rng, pixel_mm: float = 1.5, slice_mm: float = 6.0):
+    """The scan re-gridded as a coronal acquisition: `pixel_mm` pixels left-right and head to foot, `slice_mm`
+    slices front to back (each averaging what it covers)."""
+    columns, axis = _slice_axis_columns(image)
+    lps = np.eye(3)
+    # index axes: patient's left, inferior (head to foot, as coronal DICOM rows run), anterior-to-posterior slices
+    direction = np.stack([lps[:, 0], -lps[:, 2], lps[:, 1]], axis=1)
+    front_to_back = int(np.argmax(np.abs(columns[1])))
+    blur = [0.0, 0.0, 0.0]
+    blur[front_to_back] = float(np.sqrt(max(slice_mm ** 2 - image.GetSpacing()[front_to_back] ** 2, 0.0)))
+    return _regrid(image, labels, direction, (pixel_mm, pixel_mm, slice_mm), blur)
+
+
 STRESS_CHANGES: dict[str, Change] = {
     "dark_liver_x0.6": dark_liver(0.6),
     "dark_liver_x0.3": dark_liver(0.3),
@@ -201,4 +269,7 @@ STRESS_CHANGES: dict[str, Change] = {
     "ascites": ascites,
     "cirrhotic": cirrhotic,
     "mirrored": mirrored,
+    "thin_slices_3mm": thin_slices,
+    "thick_slices_10mm": thick_slices,
+    "coronal": coronal,
 }

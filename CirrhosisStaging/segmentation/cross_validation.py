@@ -57,7 +57,7 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | 
     (a run's gives none: combine-seg --slice-smoothing adds it when the runs are shipped)."""
     from ..models.torch_files import load_state_into, load_torch_file
     from .inference import NetworkMember, Segmenter
-    from .network import build_network, input_normalization, slice_smoothing
+    from .network import build_network, input_normalization, min_slice_spacing, slice_smoothing
     from .slices import context_slices
 
     members = []
@@ -67,7 +67,8 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | 
         load_state_into(network, load_torch_file(run.weights), run.weights)
         members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
                                      input_normalization(config["architecture"]),
-                                     slice_smoothing(config["architecture"]) if smoothing is None else smoothing))
+                                     slice_smoothing(config["architecture"]) if smoothing is None else smoothing,
+                                     min_slice_spacing(config["architecture"])))
     return Segmenter.ensemble(members, device)
 
 

@@ -17,7 +17,7 @@ from .labels import LIVER
 from .metrics import dice
 from .postprocess import component_volumes_ml, drop_air_like, postprocess_labels
 from .quality import MaskEvidence, assess_liver_mask
-from .slices import slice_probabilities, smooth_across_slices
+from .slices import slice_probabilities, slice_spacing_for, smooth_across_slices
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
 # any model spacing (32 x 128 x 128 voxels at 2.5 x 2.5 x 5 mm).
@@ -43,19 +43,28 @@ class Segmentation:
 @dataclass
 class NetworkMember:
     """One network and the model space it sees: its spacing (z 0: the scan's own slices), for a 2.5D
-    network the slices either side it takes (None: 3D, sliding window) and the weight of each neighbouring slice
-    when its probabilities are averaged across slices (0: none; slices.smooth_across_slices), and the intensity
-    normalisation its weights expect (preprocessing.intensity.NORMALIZATIONS)."""
+    network the slices either side it takes (None: 3D, sliding window), the weight of each neighbouring slice
+    when its probabilities are averaged across slices (0: none; slices.smooth_across_slices) and the slice spacing
+    thinner scans are resampled to (0: never; slices.slice_spacing_for), and the intensity normalisation its
+    weights expect (preprocessing.intensity.NORMALIZATIONS)."""
 
     network: object
     spacing_xyz: tuple
     context: int | None = None
     normalization: str = "zscore"
     slice_smoothing: float = 0.0
+    min_slice_spacing_mm: float = 0.0
 
     def __post_init__(self):
         self.spacing_xyz = tuple(float(v) for v in self.spacing_xyz)
         self.window_zyx = window_for_spacing(self.spacing_xyz) if self.context is None else None
+
+    def spacing_for(self, image: sitk.Image) -> tuple:
+        """The model spacing this network sees `image` at (a thin-slice scan's slices coarsened for a 2.5D network
+        that asks for it)."""
+        if self.context is None:
+            return self.spacing_xyz
+        return slice_spacing_for(self.spacing_xyz, image, self.min_slice_spacing_mm)
 
     def probabilities(self, model_array: np.ndarray, device) -> np.ndarray:
         """(classes, z, y, x) softmax probabilities for a normalised model-space (z, y, x) array."""
@@ -79,9 +88,11 @@ class Segmenter:
     its own model space; their organ probabilities are averaged on the input's grid)."""
 
     def __init__(self, network, spacing_xyz, device="cpu", entry=None, edge_radius_mm: float | None = EDGE_RADIUS_MM,
-                 context: int | None = None, normalization: str = "zscore", slice_smoothing: float = 0.0):
+                 context: int | None = None, normalization: str = "zscore", slice_smoothing: float = 0.0,
+                 min_slice_spacing_mm: float = 0.0):
         self.device = device
-        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context, normalization, slice_smoothing)]
+        self.members = [NetworkMember(network.to(device).eval(), spacing_xyz, context, normalization, slice_smoothing,
+                                      min_slice_spacing_mm)]
         self.edge_radius_mm = edge_radius_mm   # None: no snapping to the image's edges (edge_refinement)
         self.entry = entry  # the manifest entry the weights came from (None for an unpublished network)
 
@@ -90,9 +101,9 @@ class Segmenter:
                  edge_radius_mm: float | None = EDGE_RADIUS_MM) -> "Segmenter":
         first = members[0]
         segmenter = cls(first.network, first.spacing_xyz, device, entry, edge_radius_mm, first.context, first.normalization,
-                        first.slice_smoothing)
+                        first.slice_smoothing, first.min_slice_spacing_mm)
         segmenter.members += [NetworkMember(m.network.to(device).eval(), m.spacing_xyz, m.context, m.normalization,
-                                            m.slice_smoothing) for m in members[1:]]
+                                            m.slice_smoothing, m.min_slice_spacing_mm) for m in members[1:]]
         return segmenter
 
     # The first (or only) network's model space: what training validates and single-network tools use.
@@ -120,9 +131,10 @@ class Segmenter:
         outputs, spaces = [], {}
         for member in self.members:
             started = time.perf_counter()
-            key = (member.spacing_xyz, member.normalization)   # members in one model space share its preparation
+            spacing = member.spacing_for(image)
+            key = (spacing, member.normalization)   # members in one model space share its preparation
             if key not in spaces:
-                spaces[key] = prepare(image, member.spacing_xyz, normalization=member.normalization)
+                spaces[key] = prepare(image, spacing, normalization=member.normalization)
             space = spaces[key]
             prepared = time.perf_counter()
             outputs.append((member.probabilities(space.array, self.device), space.image))   # on the CPU: GPU done

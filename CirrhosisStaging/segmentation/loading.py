@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..models import find_model, load_state_dict
 from .inference import NetworkMember, Segmenter
-from .network import ENSEMBLE, build_network, input_normalization, member_architecture, slice_smoothing
+from .network import (ENSEMBLE, build_network, input_normalization, member_architecture, min_slice_spacing,
+                      slice_smoothing)
 from .slices import context_slices
 
 
@@ -20,9 +21,10 @@ def load_segmenter(device: str = "auto", model_name: str | None = None, allow_do
     network.load_state_dict(load_state_dict(entry, device="cpu", allow_download=allow_download))
     if entry.architecture.get("class") == ENSEMBLE:
         members = [NetworkMember(module, member["spacing_mm"], context_slices(member_architecture(member)),
-                                 input_normalization(member), slice_smoothing(member))
+                                 input_normalization(member), slice_smoothing(member), min_slice_spacing(member))
                    for module, member in zip(network, entry.architecture["members"])]
         return Segmenter.ensemble(members, torch_device, entry)
     return Segmenter(network, entry.spacing_mm, torch_device, entry, context=context_slices(entry.architecture),
                      normalization=input_normalization(entry.architecture),
-                     slice_smoothing=slice_smoothing(entry.architecture))
+                     slice_smoothing=slice_smoothing(entry.architecture),
+                     min_slice_spacing_mm=min_slice_spacing(entry.architecture))

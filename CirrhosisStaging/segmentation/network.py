@@ -30,6 +30,7 @@ def build_network(architecture: dict | None = None):
     kind = spec.pop("class", "UNet")
     spec.pop("normalization", None)   # how inputs are prepared (preprocessing.intensity), not a layer
     spec.pop("slice_smoothing", None)  # how a 2.5D network's outputs are averaged across slices (slices.py), not a layer
+    spec.pop("min_slice_spacing_mm", None)   # how thin-slice scans are resampled for a 2.5D network, not a layer
     if kind == ENSEMBLE:
         return torch.nn.ModuleList([build_network(member_architecture(member)) for member in spec["members"]])
     if kind != "UNet":
@@ -46,6 +47,12 @@ def slice_smoothing(architecture: dict) -> float:
     """The neighbouring-slice weight for a 2.5D network's probabilities (slices.smooth_across_slices): 0 unless its
     architecture names one (set per model, where the cross-validation measured it)."""
     return float(architecture.get("slice_smoothing", 0.0))
+
+
+def min_slice_spacing(architecture: dict) -> float:
+    """The slice spacing (mm) a 2.5D network's architecture asks thinner scans to be resampled to before it sees
+    them (slices.slice_spacing_for): 0, the scan's own slices, unless its architecture names one."""
+    return float(architecture.get("min_slice_spacing_mm", 0.0))
 
 
 def member_architecture(member: dict) -> dict:

@@ -20,6 +20,13 @@ _DIVISOR = 16            # the UNet's four stride-2 levels
 # spleen 0.886 -> 0.891 (README, Averaging across slices).
 NEIGHBOUR_SLICE_WEIGHT = 0.3
 
+# The slice spacing a model's manifest entry may ask thinner scans to be resampled to before its 2.5D network sees
+# them ("min_slice_spacing_mm" in its architecture): the network learned what its two context slices either side
+# look like 5.7-7.8 mm apart (CHAOS T2-SPIR: 7.7 mm; the T2W phantoms: 5.7-7.8 mm), and on a 3-mm scan (or a coronal
+# one, whose axial steps are its in-plane pixels) they would span a third of that. 5.7 mm: the thinnest slices the
+# shipped 2.5D networks trained on.
+THINNEST_TRAINED_SLICE_MM = 5.7
+
 
 def context_slices(architecture: dict) -> int | None:
     """Slices either side a 2D architecture takes (in_channels = 2 * context + 1); None for a 3D network."""
@@ -30,6 +37,25 @@ def context_slices(architecture: dict) -> int | None:
         raise ValueError(f"a 2.5D network needs an odd number of input channels (the slice and its neighbours), "
                          f"not {channels}")
     return (channels - 1) // 2
+
+
+def scan_slice_spacing(image) -> float:
+    """The spacing (mm) between the slices a 2.5D network steps through: along the image axis nearest the
+    patient's superior-inferior axis, which the canonical orientation (preprocessing.orientation) makes its z."""
+    from ..preprocessing.orientation import orientation_code
+
+    code = orientation_code(image)
+    axis = next(index for index, letter in enumerate(code) if letter in "SI")
+    return float(image.GetSpacing()[axis])
+
+
+def slice_spacing_for(spacing_xyz, image, min_slice_spacing_mm: float) -> tuple:
+    """The model spacing a 2.5D network (z 0: the scan's own slices) sees `image` at: its own slices, unless they
+    are thinner than `min_slice_spacing_mm` (0: never), which then becomes the z spacing."""
+    spacing = tuple(float(value) for value in spacing_xyz)
+    if spacing[2] > 0 or min_slice_spacing_mm <= 0 or scan_slice_spacing(image) >= min_slice_spacing_mm:
+        return spacing
+    return spacing[:2] + (float(min_slice_spacing_mm),)
 
 
 def slice_stack(volume_zyx: np.ndarray, index: int, context: int) -> np.ndarray:

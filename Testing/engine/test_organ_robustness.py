@@ -9,6 +9,7 @@ import pytest
 import SimpleITK as sitk
 
 from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
+from CirrhosisStaging.segmentation.slices import scan_slice_spacing
 from CirrhosisStaging.phantom import make_case
 from CirrhosisStaging.preprocessing.intensity import body_mask, robust_zscore_in_region, zscore_in_region
 from CirrhosisStaging.segmentation.labels import LIVER, SPLEEN
@@ -168,4 +169,11 @@ def test_stress_changes_keep_the_labels_true(phantom, name):
     if name == "mirrored":
         assert changed.GetDirection() == image.GetDirection()
         np.testing.assert_array_equal(np.flip(new_labels, axis=2), labels)
+    if name in ("thin_slices_3mm", "thick_slices_10mm", "coronal"):   # the same anatomy on another grid
+        assert scan_slice_spacing(changed) != scan_slice_spacing(image) or name == "coronal"
+        liver_ml = [float((lab == LIVER).sum()) * np.prod(img.GetSpacing()) / 1000.0
+                    for lab, img in ((labels, image), (new_labels, changed))]
+        assert liver_ml[1] == pytest.approx(liver_ml[0], rel=0.15)
+    if name == "coronal":   # slices step front to back
+        assert np.argmax(np.abs(np.array(changed.GetDirection()).reshape(3, 3)[1])) == 2
     assert (new_labels == SPLEEN).any()

@@ -23,17 +23,21 @@ def save_weights(state: dict, path: Path) -> Path:
     return path
 
 
-def with_slice_smoothing(architecture: dict, weight: float) -> dict:
-    """`architecture` asking inference to average its probabilities across slices by `weight` (none when 0)."""
-    return dict(architecture, slice_smoothing=float(weight)) if weight else dict(architecture)
+def with_slice_options(architecture: dict, smoothing: float = 0.0, min_slice_spacing_mm: float = 0.0) -> dict:
+    """`architecture` asking inference to average a 2.5D network's probabilities across slices by `smoothing`
+    (slices.smooth_across_slices) and to resample scans with thinner slices than `min_slice_spacing_mm` to it
+    (slices.slice_spacing_for); neither asked for when 0."""
+    options = {"slice_smoothing": float(smoothing), "min_slice_spacing_mm": float(min_slice_spacing_mm)}
+    return dict(architecture, **{key: value for key, value in options.items() if value})
 
 
 def publish_segmentation(run_dir, name: str, version: str, training_data: str, licence: str = CHAOS_LICENCE,
                          manifest_path=None, expected_seconds: dict | None = None,
                          sequences: tuple = ("t1", "t2"), recipe_cross_validation: dict | None = None,
-                         describe_start: bool = True, slice_smoothing: float = 0.0) -> Path:
+                         describe_start: bool = True, slice_smoothing: float = 0.0,
+                         min_slice_spacing_mm: float = 0.0) -> Path:
     """Copy run_dir/best.pt next to the manifest as <name>-<version>.pt and register it; returns the weights path.
-    `slice_smoothing`: a 2.5D network's neighbouring-slice weight at inference (slices.smooth_across_slices; 0: none).
+    `slice_smoothing`, `min_slice_spacing_mm`: how inference treats a 2.5D network's slices (with_slice_options).
     `sequences`: what the model is the default for. `recipe_cross_validation`: the cross-validated figure of the
     recipe (for a network trained on every subject, which has no held-out figure of its own). `describe_start`
     False: training_data already says what the run started from (its init_weights path means nothing here)."""
@@ -52,7 +56,7 @@ def publish_segmentation(run_dir, name: str, version: str, training_data: str, l
     held_out = [item.removeprefix("chaos-") for item in split["validation"] if item.startswith("chaos-")]
     entry = {
         "name": name, "version": version, "task": "segmentation",
-        "architecture": with_slice_smoothing(config["architecture"], slice_smoothing), "sequences": list(sequences),
+        "architecture": with_slice_options(config["architecture"], slice_smoothing, min_slice_spacing_mm), "sequences": list(sequences),
         "spacing_mm": list(config["spacing_xyz"]),
         "labels": {str(label): text for label, text in CLASS_NAMES.items() if label},
         "file": weights.name, "url": None, "sha256": sha256_of(weights), "size_bytes": weights.stat().st_size,

@@ -10,14 +10,16 @@ from ...models.torch_files import load_torch_file
 from ..cross_validation import load_fold_runs
 from ..labels import CLASS_NAMES
 from ..network import ENSEMBLE
-from .publish import CHAOS_LICENCE, save_weights, with_slice_smoothing
+from .publish import CHAOS_LICENCE, save_weights, with_slice_options
 
 
 def publish_fold_ensemble(run_dirs, name: str, version: str, cross_validation: dict | None = None,
-                          manifest_path=None, slice_smoothing: float = 0.0) -> Path:
+                          manifest_path=None, slice_smoothing: float = 0.0,
+                          min_slice_spacing_mm: float = 0.0) -> Path:
     """One weights file with every fold's last epoch (under "0.", "1.", ...) and its manifest entry; the
     cross-validated figures (`cross_validation`, from Testing/benchmarks/cross_validate_segmentation.py) go into
-    its validation record. `slice_smoothing`: each member's neighbouring-slice weight at inference (0: none)."""
+    its validation record. `slice_smoothing`, `min_slice_spacing_mm`: how inference treats each member's slices
+    (publish.with_slice_options)."""
     manifest_path = Path(manifest_path) if manifest_path else default_manifest_path()
     runs = load_fold_runs(run_dirs)
     configs = [run.config for run in runs]
@@ -40,7 +42,8 @@ def publish_fold_ensemble(run_dirs, name: str, version: str, cross_validation: d
     entry = {
         "name": name, "version": version, "task": "segmentation",
         "architecture": {"class": ENSEMBLE, "members": [
-            dict(with_slice_smoothing(config["architecture"], slice_smoothing), spacing_mm=config["spacing_xyz"])
+            dict(with_slice_options(config["architecture"], slice_smoothing, min_slice_spacing_mm),
+                 spacing_mm=config["spacing_xyz"])
             for config in configs]},
         "sequences": ["t1", "t2"], "spacing_mm": list(configs[0]["spacing_xyz"]),
         "labels": {str(label): text for label, text in CLASS_NAMES.items() if label},
