@@ -208,13 +208,10 @@ def _regrid(image, labels, direction_columns, spacing, blur_fwhm_mm=(0.0, 0.0, 0
             source = sitk.RecursiveGaussian(source, fwhm / 2.355, False, sitk.RecursiveGaussianImageFilter.ZeroOrder,
                                             axis)
     label_image = Grid.of(image).apply_to(sitk.GetImageFromArray(labels.astype(np.uint8)))
-    changed = sitk.Resample(source, reference, sitk.Transform(), sitk.sitkLinear, float(np.min(_array(image))))
+    outside = float(np.min(sitk.GetArrayViewFromImage(image)))
+    changed = sitk.Resample(source, reference, sitk.Transform(), sitk.sitkLinear, outside)
     new_labels = sitk.Resample(label_image, reference, sitk.Transform(), sitk.sitkNearestNeighbor, 0)
     return changed, sitk.GetArrayFromImage(new_labels)
-
-
-def _array(image):
-    return sitk.GetArrayViewFromImage(image)
 
 
 def _slice_axis_columns(image) -> tuple[np.ndarray, int]:
@@ -245,11 +242,10 @@ def thick_slices(image, labels, rng, slice_mm: float = 10.0):
 def coronal(image, labels, rng, pixel_mm: float = 1.5, slice_mm: float = 6.0):
     """The scan re-gridded as a coronal acquisition: `pixel_mm` pixels left-right and head to foot, `slice_mm`
     slices front to back (each averaging what it covers)."""
-    columns, axis = _slice_axis_columns(image)
     lps = np.eye(3)
     # index axes: patient's left, inferior (head to foot, as coronal DICOM rows run), anterior-to-posterior slices
     direction = np.stack([lps[:, 0], -lps[:, 2], lps[:, 1]], axis=1)
-    front_to_back = int(np.argmax(np.abs(columns[1])))
+    front_to_back = int(np.argmax(np.abs(np.array(image.GetDirection()).reshape(3, 3)[1])))
     blur = [0.0, 0.0, 0.0]
     blur[front_to_back] = float(np.sqrt(max(slice_mm ** 2 - image.GetSpacing()[front_to_back] ** 2, 0.0)))
     return _regrid(image, labels, direction, (pixel_mm, pixel_mm, slice_mm), blur)

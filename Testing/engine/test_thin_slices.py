@@ -10,7 +10,7 @@ from synthetic_volumes import make_volume
 
 from CirrhosisStaging.segmentation.inference import Segmenter
 from CirrhosisStaging.segmentation.network import build_network, min_slice_spacing
-from CirrhosisStaging.segmentation.slices import scan_slice_spacing, slice_spacing_for
+from CirrhosisStaging.segmentation.slices import THINNEST_TRAINED_SLICE_MM, scan_slice_spacing, slice_spacing_for
 from CirrhosisStaging.segmentation.training.publish import with_slice_options
 
 CORONAL = (1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, -1.0, 0.0)   # index j steps down (feet), k steps back
@@ -62,7 +62,9 @@ def test_the_option_is_published_in_the_architecture_read_back_at_loading_and_is
     assert "min_slice_spacing_mm" not in with_slice_options(TINY_2D, 0.3)
     build_network(published)
     assert min_slice_spacing(published) == 5.7 and min_slice_spacing(TINY_2D) == 0.0
-    assert [m.min_slice_spacing_mm for m in load_segmenter("cpu", "liver-spleen-slices-2.5.0").members] == [5.7]
+    # the shipped T2W networks ask for the thinnest slices they trained on
+    assert [m.min_slice_spacing_mm for m in load_segmenter("cpu", "liver-spleen-slices-2.5.0").members] == [
+        THINNEST_TRAINED_SLICE_MM]
     assert [m.min_slice_spacing_mm for m in load_segmenter("cpu", "liver-spleen-slices-2.4.0").members] == [0.0]
     folds = load_segmenter("cpu", "liver-spleen-folds-1.5.0").members
-    assert [m.min_slice_spacing_mm for m in folds] == [5.7] * 5
+    assert [m.min_slice_spacing_mm for m in folds] == [THINNEST_TRAINED_SLICE_MM] * 5
