@@ -2,7 +2,9 @@
 
 On scans with thick slices (CHAOS: 7.7 mm against 1.25-1.9 mm in plane) a 2D network can keep the full in-plane
 resolution and the scan's own slices (model spacing z = 0: no interpolation between slices), where a 3D network
-must coarsen the plane to fit. Its errors differ from the 3D network's, which is what an ensemble needs.
+must coarsen the plane to fit. Its errors differ from the 3D network's, which is what an ensemble needs. A scan
+with thinner slices than the network trained on (or a coronal one) is resampled to a model's minimum slice spacing
+(slice_spacing_for), so the context slices span what they spanned in training.
 """
 
 from __future__ import annotations
