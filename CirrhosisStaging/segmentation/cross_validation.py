@@ -51,10 +51,12 @@ def runs_for(group: str, runs: list[FoldRun]) -> list[FoldRun]:
     return [run for run in runs if group in run.held_out]
 
 
-def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | None = None):
+def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | None = None,
+                   min_slice_spacing_mm: float | None = None):
     """The runs' networks (last epochs) as one Segmenter: a single network, or their ensemble. `smoothing` (a 2.5D
-    network's neighbouring-slice weight, slices.smooth_across_slices) overrides what the runs' architectures give
-    (a run's gives none: combine-seg --slice-smoothing adds it when the runs are shipped)."""
+    network's neighbouring-slice weight, slices.smooth_across_slices) and `min_slice_spacing_mm` (slices.
+    slice_spacing_for) override what the runs' architectures give (a run's gives neither: combine-seg
+    --slice-smoothing / --min-slice-spacing add them when the runs are shipped)."""
     from ..models.torch_files import load_state_into, load_torch_file
     from .inference import NetworkMember, Segmenter
     from .network import build_network, input_normalization, min_slice_spacing, slice_smoothing
@@ -68,7 +70,8 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | 
         members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
                                      input_normalization(config["architecture"]),
                                      slice_smoothing(config["architecture"]) if smoothing is None else smoothing,
-                                     min_slice_spacing(config["architecture"])))
+                                     min_slice_spacing(config["architecture"]) if min_slice_spacing_mm is None
+                                     else min_slice_spacing_mm))
     return Segmenter.ensemble(members, device)
 
 
@@ -105,11 +108,13 @@ def published_fold_segmenters(model_name: str, device: str = "cpu") -> dict:
 class HeldOutScorers:
     """The network(s) that held a subject out, from fold run folders (runs holding out the same subjects averaged)
     or from a shipped fold ensemble taken apart (published_fold_segmenters); what both benchmarks score with.
-    `smoothing`: fold runs' neighbouring-slice weight (fold_segmenter; a shipped ensemble keeps its own)."""
+    `smoothing`, `min_slice_spacing_mm`: fold runs' slice options (fold_segmenter; a shipped ensemble keeps its
+    own)."""
 
     def __init__(self, run_paths=None, model_name: str | None = None, device: str = "cpu",
-                 smoothing: float | None = None):
+                 smoothing: float | None = None, min_slice_spacing_mm: float | None = None):
         self.device, self._cache, self.smoothing = device, {}, smoothing
+        self.min_slice_spacing_mm = min_slice_spacing_mm
         self.runs = load_fold_runs(run_paths) if run_paths else None
         self.published = None if run_paths else published_fold_segmenters(model_name, device)
 
@@ -122,7 +127,7 @@ class HeldOutScorers:
             return None, None
         name = "+".join(run.path.name for run in fold)
         if name not in self._cache:
-            self._cache[name] = fold_segmenter(fold, self.device, self.smoothing)
+            self._cache[name] = fold_segmenter(fold, self.device, self.smoothing, self.min_slice_spacing_mm)
         return name, self._cache[name]
 
 

@@ -45,6 +45,9 @@ def main() -> None:
                         help="with --runs: average the 2.5D networks' probabilities across neighbouring slices at "
                              "weight W each, as combine-seg --slice-smoothing W will ship them (default: as the runs "
                              "say, none)")
+    parser.add_argument("--min-slice-spacing", type=float, metavar="MM",
+                        help="with --runs: resample scans with thinner slices to MM before the 2.5D networks, as "
+                             "combine-seg --min-slice-spacing MM will ship them (default: as the runs say, never)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -84,7 +87,8 @@ class _Scorer:
     def __init__(self, args):
         self.folds = self.model = None
         if args.runs or is_fold_ensemble(args.model):
-            self.folds = HeldOutScorers(args.runs, args.model, args.device, args.slice_smoothing)
+            self.folds = HeldOutScorers(args.runs, args.model, args.device, args.slice_smoothing,
+                                        args.min_slice_spacing)
         else:
             from CirrhosisStaging.models import find_model
             from CirrhosisStaging.segmentation.loading import load_segmenter

@@ -59,12 +59,15 @@ def main() -> None:
                         help="with --runs: average the 2.5D networks' probabilities across neighbouring slices at "
                              "weight W each, as combine-seg --slice-smoothing W will ship them (default: as the runs "
                              "say, none)")
+    parser.add_argument("--min-slice-spacing", type=float, metavar="MM",
+                        help="with --runs: resample scans with thinner slices to MM before the 2.5D networks, as "
+                             "combine-seg --min-slice-spacing MM will ship them (default: as the runs say, never)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
     if bool(args.runs) == bool(args.model):
         parser.error("give --runs or --model")
-    scorers = HeldOutScorers(args.runs, args.model, args.device, args.slice_smoothing)
+    scorers = HeldOutScorers(args.runs, args.model, args.device, args.slice_smoothing, args.min_slice_spacing)
     rows = []
     print(f"{'case':>10} {'fold':>6} {'liver Dice':>10} {'HD95 mm':>8} {'ASSD mm':>8} {'spleen Dice':>11} "
           f"{'HD95 mm':>8} {'ASSD mm':>8}  quality")

@@ -114,7 +114,7 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
     manifest.write_text(json.dumps({"format_version": 1, "models": []}))
     monkeypatch.setenv(MANIFEST_ENV, str(manifest))
     assert main(["combine-seg", "--runs", *map(str, runs), "--cross-validation", str(report),
-                 "--slice-smoothing", "0.3", "--publish", "fold-nets:2.0.0"]) == 0
+                 "--slice-smoothing", "0.3", "--min-slice-spacing", "5.7", "--publish", "fold-nets:2.0.0"]) == 0
     entry = find_model("segmentation", "fold-nets")
     assert [m["normalization"] for m in entry.architecture["members"]] == ["robust", "robust"]
     assert entry.validation["cross_validation"]["per_subject"]["chaos-1"]["liver_dice"] == 0.5123
@@ -122,6 +122,7 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
     segmenter = load_segmenter("cpu")
     assert [m.normalization for m in segmenter.members] == ["robust", "robust"]
     assert [m.slice_smoothing for m in segmenter.members] == [0.3, 0.3]
+    assert [m.min_slice_spacing_mm for m in segmenter.members] == [5.7, 5.7]
     alone = torch.load(runs[1] / "best.pt", weights_only=True)
     assert all(torch.equal(alone[key], value) for key, value in segmenter.members[1].network.state_dict().items())
     image = make_volume(seed=7)
@@ -136,12 +137,15 @@ def test_fold_runs_ship_as_one_ensemble_with_their_cross_validated_figures(tmp_p
             fold, single = scorers[subject]
             assert fold == run.path.name and len(single.members) == 1 and single.members[0].normalization == "robust"
             assert all(torch.equal(weights[key], value) for key, value in single.network.state_dict().items())
-            assert single.members[0].slice_smoothing == 0.3
+            assert single.members[0].slice_smoothing == 0.3 and single.members[0].min_slice_spacing_mm == 5.7
     # The runs themselves (--runs) give no smoothing unless the benchmark asks for the weight they will ship with.
     from CirrhosisStaging.segmentation.cross_validation import HeldOutScorers
 
     assert HeldOutScorers(runs).for_subject("chaos-1")[1].members[0].slice_smoothing == 0.0
     assert HeldOutScorers(runs, smoothing=0.3).for_subject("chaos-1")[1].members[0].slice_smoothing == 0.3
+    assert HeldOutScorers(runs).for_subject("chaos-1")[1].members[0].min_slice_spacing_mm == 0.0
+    asked = HeldOutScorers(runs, min_slice_spacing_mm=5.7).for_subject("chaos-1")[1].members[0]
+    assert asked.min_slice_spacing_mm == 5.7 and asked.slice_smoothing == 0.0
     from CirrhosisStaging.segmentation.training.publish import publish_segmentation
 
     publish_segmentation(runs[0], "one-net", "1.0.0", training_data="4 synthetic volumes", manifest_path=manifest)
@@ -213,7 +217,7 @@ def test_a_final_run_trained_beside_its_folds_publishes_with_their_figure(tmp_pa
 
     def publish(report, sequences="t2", started_from="fold-nets 1.0.0's start", run_dir=run):
         command = [sys.executable, str(script), str(run_dir), "--publish", "final-net:3.0.0", "--sequences", sequences,
-                   "--recipe-cross-validation", str(report), "--slice-smoothing", "0.3"]
+                   "--recipe-cross-validation", str(report), "--slice-smoothing", "0.3", "--min-slice-spacing", "5.7"]
         return subprocess.run(command + (["--started-from", started_from] if started_from else []),
                               capture_output=True, text=True, env=env)
 
@@ -239,4 +243,4 @@ def test_a_final_run_trained_beside_its_folds_publishes_with_their_figure(tmp_pa
     assert list(entry.sequences) == ["t2"]
     assert entry.validation["held_out_subjects"] == []
     assert entry.validation["recipe_cross_validation"]["per_subject"]["chaos-1"]["liver_dice"] == 0.91
-    assert entry.architecture["slice_smoothing"] == 0.3
+    assert entry.architecture["slice_smoothing"] == 0.3 and entry.architecture["min_slice_spacing_mm"] == 5.7
