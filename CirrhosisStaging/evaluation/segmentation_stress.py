@@ -20,6 +20,7 @@ from ..io.geometry import Grid
 from ..preprocessing.intensity import body_mask
 from ..segmentation.labels import LIVER, SPLEEN
 from ..segmentation.quality import lps_coordinate
+from ..segmentation.slices import scan_slice_axis
 from ..segmentation.training.organ_augmentation import scale_organ
 
 Change = Callable[[sitk.Image, np.ndarray, np.random.Generator], tuple[sitk.Image, np.ndarray]]
@@ -193,8 +194,7 @@ def _regrid(image, labels, direction_columns, spacing, blur_fwhm_mm=(0.0, 0.0, 0
     new index axes in LPS) at `spacing`; the image linearly (after a Gaussian of `blur_fwhm_mm` along the original
     index axes: a thicker slice averages what it covers), the labels by nearest neighbour."""
     direction = np.asarray(direction_columns, float)
-    old = np.array(image.GetDirection()).reshape(3, 3)
-    extent_lps = np.abs(old) @ (np.array(image.GetSize()) * np.array(image.GetSpacing()))
+    extent_lps = np.abs(_direction_columns(image)) @ (np.array(image.GetSize()) * np.array(image.GetSpacing()))
     size = [max(1, int(round(value))) for value in (np.abs(direction).T @ extent_lps) / np.array(spacing)]
     centre = np.array(image.TransformContinuousIndexToPhysicalPoint([(n - 1) / 2.0 for n in image.GetSize()]))
     origin = centre - direction @ ((np.array(size) - 1) / 2.0 * np.array(spacing))
@@ -214,29 +214,28 @@ def _regrid(image, labels, direction_columns, spacing, blur_fwhm_mm=(0.0, 0.0, 0
     return changed, sitk.GetArrayFromImage(new_labels)
 
 
-def _slice_axis_columns(image) -> tuple[np.ndarray, int]:
-    """The image's direction columns and the index axis nearest the patient's superior-inferior axis."""
-    columns = np.array(image.GetDirection()).reshape(3, 3)
-    return columns, int(np.argmax(np.abs(columns[2])))
+def _direction_columns(image) -> np.ndarray:
+    """3 x 3: column i is index axis i's direction in LPS."""
+    return np.array(image.GetDirection()).reshape(3, 3)
 
 
 def thin_slices(image, labels, rng, slice_mm: float = 3.0):
     """The scan re-gridded at `slice_mm` slices (a thin-slice acquisition; interpolated, so no sharper than the
     original): a 2.5D network's context slices span a fraction of what they spanned in training."""
-    columns, axis = _slice_axis_columns(image)
+    axis = scan_slice_axis(image)
     spacing = list(image.GetSpacing())
     spacing[axis] = slice_mm
-    return _regrid(image, labels, columns, spacing)
+    return _regrid(image, labels, _direction_columns(image), spacing)
 
 
 def thick_slices(image, labels, rng, slice_mm: float = 10.0):
     """The scan re-gridded at `slice_mm` slices, each averaging the tissue it covers (more partial volume)."""
-    columns, axis = _slice_axis_columns(image)
+    axis = scan_slice_axis(image)
     spacing = list(image.GetSpacing())
     blur = [0.0, 0.0, 0.0]
     blur[axis] = float(np.sqrt(max(slice_mm ** 2 - spacing[axis] ** 2, 0.0)))
     spacing[axis] = slice_mm
-    return _regrid(image, labels, columns, spacing, blur)
+    return _regrid(image, labels, _direction_columns(image), spacing, blur)
 
 
 def coronal(image, labels, rng, pixel_mm: float = 1.5, slice_mm: float = 6.0):
@@ -245,7 +244,7 @@ def coronal(image, labels, rng, pixel_mm: float = 1.5, slice_mm: float = 6.0):
     lps = np.eye(3)
     # index axes: patient's left, inferior (head to foot, as coronal DICOM rows run), anterior-to-posterior slices
     direction = np.stack([lps[:, 0], -lps[:, 2], lps[:, 1]], axis=1)
-    front_to_back = int(np.argmax(np.abs(np.array(image.GetDirection()).reshape(3, 3)[1])))
+    front_to_back = int(np.argmax(np.abs(_direction_columns(image)[1])))
     blur = [0.0, 0.0, 0.0]
     blur[front_to_back] = float(np.sqrt(max(slice_mm ** 2 - image.GetSpacing()[front_to_back] ** 2, 0.0)))
     return _regrid(image, labels, direction, (pixel_mm, pixel_mm, slice_mm), blur)

@@ -58,20 +58,17 @@ def fold_segmenter(runs: list[FoldRun], device: str = "cpu", smoothing: float | 
     slice_spacing_for) override what the runs' architectures give (a run's gives neither: combine-seg
     --slice-smoothing / --min-slice-spacing add them when the runs are shipped)."""
     from ..models.torch_files import load_state_into, load_torch_file
-    from .inference import NetworkMember, Segmenter
-    from .network import build_network, input_normalization, min_slice_spacing, slice_smoothing
-    from .slices import context_slices
+    from .inference import Segmenter
+    from .loading import network_member
+    from .network import build_network
 
     members = []
     for run in runs:
         config = run.config
         network = build_network(config["architecture"])
         load_state_into(network, load_torch_file(run.weights), run.weights)
-        members.append(NetworkMember(network, config["spacing_xyz"], context_slices(config["architecture"]),
-                                     input_normalization(config["architecture"]),
-                                     slice_smoothing(config["architecture"]) if smoothing is None else smoothing,
-                                     min_slice_spacing(config["architecture"]) if min_slice_spacing_mm is None
-                                     else min_slice_spacing_mm))
+        members.append(network_member(network, config["architecture"], config["spacing_xyz"], smoothing,
+                                      min_slice_spacing_mm))
     return Segmenter.ensemble(members, device)
 
 

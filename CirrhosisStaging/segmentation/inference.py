@@ -17,7 +17,7 @@ from .labels import LIVER
 from .metrics import dice
 from .postprocess import component_volumes_ml, drop_air_like, postprocess_labels
 from .quality import MaskEvidence, assess_liver_mask
-from .slices import slice_probabilities, slice_spacing_for, smooth_across_slices
+from .slices import scan_slice_axis, slice_probabilities, slice_spacing_for, smooth_across_slices
 
 # What one network window sees, in mm (z, y, x): the whole upper abdomen in-plane, half the liver's height, at
 # any model spacing (32 x 128 x 128 voxels at 2.5 x 2.5 x 5 mm).
@@ -196,8 +196,9 @@ def outputs_to_segmentation(outputs, original: sitk.Image, edge_radius_mm: float
         evidence.member_dice = _member_agreement(members, organs)
         evidence.uncertain_share = _uncertain_share(organs[LIVER - 1])
         if any(slice_smoothing or ()):
-            organs = np.mean([smooth_across_slices(member, weight, 1 + _slice_axis(model_image, original))
-                              for member, weight, (_, model_image) in zip(members, slice_smoothing, outputs)], axis=0)
+            axis = 1 + _slice_axis(original)
+            organs = np.mean([smooth_across_slices(member, weight, axis)
+                              for member, weight in zip(members, slice_smoothing)], axis=0)
         del members
         if any(radius_zyx):
             guide = scaled_guide(sitk.GetArrayViewFromImage(original), np.s_[z0:z1, y0:y1, x0:x1])
@@ -210,12 +211,10 @@ def outputs_to_segmentation(outputs, original: sitk.Image, edge_radius_mm: float
     return Grid.of(original).apply_to(sitk.GetImageFromArray(labels)), evidence
 
 
-def _slice_axis(model_image: sitk.Image, original: sitk.Image) -> int:
-    """The axis of `original`'s (z, y, x) array along which the model space steps from slice to slice. A 2.5D
-    network's model space keeps the scan's own slices (z spacing 0) and only reorders axes, so one axis matches."""
-    model_slice_direction = np.array(model_image.GetDirection()).reshape(3, 3)[:, 2]
-    index_axis = int(np.argmax(np.abs(np.array(original.GetDirection()).reshape(3, 3).T @ model_slice_direction)))
-    return 2 - index_axis
+def _slice_axis(original: sitk.Image) -> int:
+    """The axis of `original`'s (z, y, x) array along which a 2.5D network's model space steps from slice to slice
+    (slices.scan_slice_axis: the canonical orientation only reorders axes)."""
+    return 2 - scan_slice_axis(original)
 
 
 def _member_agreement(members, organs: np.ndarray) -> list[float]:

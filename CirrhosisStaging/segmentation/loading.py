@@ -20,11 +20,18 @@ def load_segmenter(device: str = "auto", model_name: str | None = None, allow_do
     network = build_network(entry.architecture)
     network.load_state_dict(load_state_dict(entry, device="cpu", allow_download=allow_download))
     if entry.architecture.get("class") == ENSEMBLE:
-        members = [NetworkMember(module, member["spacing_mm"], context_slices(member_architecture(member)),
-                                 input_normalization(member), slice_smoothing(member), min_slice_spacing(member))
+        members = [network_member(module, member_architecture(member), member["spacing_mm"])
                    for module, member in zip(network, entry.architecture["members"])]
-        return Segmenter.ensemble(members, torch_device, entry)
-    return Segmenter(network, entry.spacing_mm, torch_device, entry, context=context_slices(entry.architecture),
-                     normalization=input_normalization(entry.architecture),
-                     slice_smoothing=slice_smoothing(entry.architecture),
-                     min_slice_spacing_mm=min_slice_spacing(entry.architecture))
+    else:
+        members = [network_member(network, entry.architecture, entry.spacing_mm)]
+    return Segmenter.ensemble(members, torch_device, entry)
+
+
+def network_member(network, architecture: dict, spacing_xyz, smoothing: float | None = None,
+                   min_slice_spacing_mm: float | None = None) -> NetworkMember:
+    """A network with the model space and inference options its architecture dict names (context slices,
+    normalisation, slice smoothing, minimum slice spacing); `smoothing` / `min_slice_spacing_mm` override the last two
+    (fold runs' architectures name neither until they are shipped)."""
+    return NetworkMember(network, spacing_xyz, context_slices(architecture), input_normalization(architecture),
+                         slice_smoothing(architecture) if smoothing is None else smoothing,
+                         min_slice_spacing(architecture) if min_slice_spacing_mm is None else min_slice_spacing_mm)

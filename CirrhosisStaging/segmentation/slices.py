@@ -41,14 +41,17 @@ def context_slices(architecture: dict) -> int | None:
     return (channels - 1) // 2
 
 
-def scan_slice_spacing(image) -> float:
-    """The spacing (mm) between the slices a 2.5D network steps through: along the image axis nearest the
-    patient's superior-inferior axis, which the canonical orientation (preprocessing.orientation) makes its z."""
+def scan_slice_axis(image) -> int:
+    """The image's index axis (x 0, y 1, z 2) a 2.5D network steps along: the one nearest the patient's
+    superior-inferior axis, which the canonical orientation (preprocessing.orientation) makes its z."""
     from ..preprocessing.orientation import orientation_code
 
-    code = orientation_code(image)
-    axis = next(index for index, letter in enumerate(code) if letter in "SI")
-    return float(image.GetSpacing()[axis])
+    return next(index for index, letter in enumerate(orientation_code(image)) if letter in "SI")
+
+
+def scan_slice_spacing(image) -> float:
+    """The spacing (mm) between the slices a 2.5D network steps through (scan_slice_axis)."""
+    return float(image.GetSpacing()[scan_slice_axis(image)])
 
 
 def slice_spacing_for(spacing_xyz, image, min_slice_spacing_mm: float) -> tuple:
