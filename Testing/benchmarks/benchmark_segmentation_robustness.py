@@ -32,7 +32,7 @@ GOOD_FROM = 0.90        # liver Dice from this on should not be flagged
 
 
 def main() -> None:
-    from cross_validate_segmentation import score_labels
+    from cross_validate_segmentation import add_slice_options, score_labels
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chaos", required=True)
@@ -41,13 +41,7 @@ def main() -> None:
     parser.add_argument("--ids", help="subjects to use (default: all the folds or the model hold out)")
     parser.add_argument("--changes", help=f"comma-separated, from {', '.join(STRESS_CHANGES)} (default: all)")
     parser.add_argument("--no-original", action="store_true", help="skip the unchanged scans")
-    parser.add_argument("--slice-smoothing", type=float, metavar="W",
-                        help="with --runs: average the 2.5D networks' probabilities across neighbouring slices at "
-                             "weight W each, as combine-seg --slice-smoothing W will ship them (default: as the runs "
-                             "say, none)")
-    parser.add_argument("--min-slice-spacing", type=float, metavar="MM",
-                        help="with --runs: resample scans with thinner slices to MM before the 2.5D networks, as "
-                             "combine-seg --min-slice-spacing MM will ship them (default: as the runs say, never)")
+    add_slice_options(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()

@@ -49,12 +49,9 @@ def summary(rows: list[dict]) -> dict:
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chaos", required=True)
-    parser.add_argument("--runs", nargs="+",
-                        help="fold run folders; runs holding out the same subjects are averaged for them")
-    parser.add_argument("--model", help="a shipped fold ensemble (combine-seg --runs), taken apart into its folds")
+def add_slice_options(parser) -> None:
+    """--slice-smoothing and --min-slice-spacing: how fold runs' 2.5D networks are scored, as they will ship (both
+    benchmarks)."""
     parser.add_argument("--slice-smoothing", type=float, metavar="W",
                         help="with --runs: average the 2.5D networks' probabilities across neighbouring slices at "
                              "weight W each, as combine-seg --slice-smoothing W will ship them (default: as the runs "
@@ -62,6 +59,15 @@ def main() -> None:
     parser.add_argument("--min-slice-spacing", type=float, metavar="MM",
                         help="with --runs: resample scans with thinner slices to MM before the 2.5D networks, as "
                              "combine-seg --min-slice-spacing MM will ship them (default: as the runs say, never)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--chaos", required=True)
+    parser.add_argument("--runs", nargs="+",
+                        help="fold run folders; runs holding out the same subjects are averaged for them")
+    parser.add_argument("--model", help="a shipped fold ensemble (combine-seg --runs), taken apart into its folds")
+    add_slice_options(parser)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
