@@ -6,6 +6,7 @@ Bad input exits with code 2 and a single `error: <file>: <problem>` line on stde
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -82,5 +83,14 @@ def _internal_error(error: Exception, debug: bool) -> int:
     return 1
 
 
+def entry() -> None:
+    """The console script: main, then exit without the interpreter's last garbage collections over every object
+    PyTorch and MONAI created at import (about 1 s of a 7-10 s `segment` on 2 CPU cores). Files are written and
+    streams flushed by then; objects are still released as usual, only cycles among them are left to the OS."""
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -76,3 +76,18 @@ def test_one_extreme_voxel_moves_neither_body_mask_nor_normalisation():
     elsewhere = np.ones(before.shape, bool)
     elsewhere[2, 3, 4] = False
     assert np.abs(before - after)[elsewhere].max() < 0.05
+
+
+def test_console_script_exits_with_main_status_after_freezing_the_collector():
+    # entry() skips the interpreter's last collections over everything PyTorch and MONAI made (about 1 s of a
+    # `segment` run); it must still hand back main's status, and atexit handlers must still run.
+    code = ("import atexit, gc; from CirrhosisStaging.cli import main as cli; cli.main = lambda: 3; "
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0)); cli.entry()")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 3 and result.stdout.strip() == "frozen True", result
+
+
+def test_installed_command_and_module_use_the_same_entry():
+    from pathlib import Path
+    pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
+    assert 'cirrhosis-staging = "CirrhosisStaging.cli.main:entry"' in pyproject
