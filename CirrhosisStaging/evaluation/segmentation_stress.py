@@ -268,3 +268,20 @@ STRESS_CHANGES: dict[str, Change] = {
     "thick_slices_10mm": thick_slices,
     "coronal": coronal,
 }
+
+
+def stress_change(name: str) -> Change:
+    """A change by name; "a+b" applies a, then b to its result (e.g. "t1_like+cirrhotic": a cirrhotic liver on a
+    T1-like scan), drawing from one random generator in that order."""
+    parts = name.split("+")
+    unknown = [part for part in parts if part not in STRESS_CHANGES]
+    if unknown:
+        raise ValueError(f"unknown stress change {', '.join(unknown)} (known: {', '.join(STRESS_CHANGES)}; "
+                         "join them with + to combine)")
+
+    def composed(image, labels, rng):
+        for part in parts:
+            image, labels = STRESS_CHANGES[part](image, labels, rng)
+        return image, labels
+
+    return composed

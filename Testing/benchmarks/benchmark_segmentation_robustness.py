@@ -9,6 +9,10 @@ model (--model) on the subjects its manifest entry holds out (or --ids).
         --runs runs/cv/fold0 ... runs/cv/fold4 [--changes dark_liver_x0.3,fluid_stomach] [--json out.json]
     .venv/bin/python Testing/benchmarks/benchmark_segmentation_robustness.py --chaos ../shared/data/chaos_t2spir \
         --model liver-spleen-unet-1.5.0
+    # the T1W default on T1-like scans, given as T1W (its own quality flags), cirrhotic and dark livers on T1:
+    .venv/bin/python Testing/benchmarks/benchmark_segmentation_robustness.py --chaos ../shared/data/chaos_t2spir \
+        --model liver-spleen-unet-1.5.0 --sequence t1 --no-original \
+        --changes t1_like,t1_like+dark_liver_x0.6,t1_like+cirrhotic,t1_like+fluid_stomach
 
 Changes: CirrhosisStaging/evaluation/segmentation_stress.py (seeded per subject and change).
 """
@@ -23,7 +27,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from CirrhosisStaging.data import list_chaos_cases
-from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
+from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES, stress_change
 from CirrhosisStaging.io import read_image, read_mask, validate_image
 from CirrhosisStaging.segmentation.cross_validation import HeldOutScorers, is_fold_ensemble
 
@@ -39,7 +43,11 @@ def main() -> None:
     parser.add_argument("--runs", nargs="+", help="cross-validation fold run folders")
     parser.add_argument("--model", help="a published segmentation model instead of fold runs")
     parser.add_argument("--ids", help="subjects to use (default: all the folds or the model hold out)")
-    parser.add_argument("--changes", help=f"comma-separated, from {', '.join(STRESS_CHANGES)} (default: all)")
+    parser.add_argument("--changes", help=f"comma-separated, from {', '.join(STRESS_CHANGES)} (default: all); "
+                                          "a+b applies a then b (t1_like+cirrhotic: a cirrhotic liver on T1)")
+    parser.add_argument("--sequence", choices=("t1", "t2"), default="t2",
+                        help="what the scans are given as to the segmenter and its quality flags (default t2, "
+                             "as CHAOS T2-SPIR is; t1 with a T1W model on the t1_like rows)")
     parser.add_argument("--no-original", action="store_true", help="skip the unchanged scans")
     add_slice_options(parser)
     parser.add_argument("--device", default="cpu")
@@ -49,7 +57,10 @@ def main() -> None:
         parser.error("give --runs or --model")
     changes = {"original": None} if not args.no_original else {}
     for name in (args.changes.split(",") if args.changes else STRESS_CHANGES):
-        changes[name] = STRESS_CHANGES[name]
+        try:
+            changes[name] = stress_change(name)
+        except ValueError as error:
+            parser.error(str(error))
     scorer = _Scorer(args)
     rows = []
     cases = [case for case in list_chaos_cases(args.chaos) if scorer.can_score(case.subject_id)]
@@ -61,7 +72,7 @@ def main() -> None:
         for name, change in changes.items():
             rng = np.random.default_rng(zlib.crc32(f"{case.subject_id}-{name}".encode()))
             changed, labels = (image, truth) if change is None else change(image, truth, rng)
-            result = scorer.segmenter(case.subject_id).segment(changed, "t2")   # given as the T2W scans they were
+            result = scorer.segmenter(case.subject_id).segment(changed, args.sequence)
             row = {"case": f"chaos-{case.subject_id}", "change": name, "quality": result.quality,
                    **score_labels(sitk.GetArrayFromImage(result.labels), labels, changed.GetSpacing()[::-1])}
             rows.append(row)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES
+from CirrhosisStaging.evaluation.segmentation_stress import STRESS_CHANGES, stress_change
 from CirrhosisStaging.segmentation.slices import scan_slice_spacing
 from CirrhosisStaging.phantom import make_case
 from CirrhosisStaging.preprocessing.intensity import body_mask, robust_zscore_in_region, zscore_in_region
@@ -177,3 +177,18 @@ def test_stress_changes_keep_the_labels_true(phantom, name):
     if name == "coronal":   # slices step front to back
         assert np.argmax(np.abs(np.array(changed.GetDirection()).reshape(3, 3)[1])) == 2
     assert (new_labels == SPLEEN).any()
+
+
+def test_combined_stress_changes_apply_in_order_from_one_generator(phantom):
+    image, labels = phantom
+    combined, combined_labels = stress_change("t1_like+shrunken_right_lobe")(image, labels, np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    step, step_labels = STRESS_CHANGES["shrunken_right_lobe"](*STRESS_CHANGES["t1_like"](image, labels, rng), rng)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(combined), sitk.GetArrayFromImage(step))
+    np.testing.assert_array_equal(combined_labels, step_labels)
+    assert (combined_labels == LIVER).sum() < (labels == LIVER).sum()   # the shape changed, not only the contrast
+    single, _ = stress_change("t1_like")(image, labels, np.random.default_rng(3))
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(single),
+                                  sitk.GetArrayFromImage(STRESS_CHANGES["t1_like"](image, labels, None)[0]))
+    with pytest.raises(ValueError, match="unknown stress change darker_liver"):
+        stress_change("t1_like+darker_liver")
