@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,6 +89,5 @@ def test_console_script_exits_with_main_status_after_freezing_the_collector():
 
 
 def test_installed_command_and_module_use_the_same_entry():
-    from pathlib import Path
     pyproject = (Path(__file__).resolve().parents[2] / "pyproject.toml").read_text()
     assert 'cirrhosis-staging = "CirrhosisStaging.cli.main:entry"' in pyproject
