@@ -18,6 +18,7 @@ from scipy import ndimage
 
 from ..io.geometry import Grid
 from ..preprocessing.intensity import body_mask
+from ..preprocessing.orientation import index_axis_along
 from ..segmentation.labels import LIVER, SPLEEN
 from ..segmentation.quality import lps_coordinate
 from ..segmentation.slices import scan_slice_axis
@@ -174,14 +175,19 @@ def ascites(image, labels, rng, thickness_mm: float = 10.0):
 
 def cirrhotic(image, labels, rng):
     """All cirrhotic changes at once: shrunken right lobe, nodular surface, ascites, a darker liver."""
-    for change in (shrunken_right_lobe, nodular_surface, ascites, dark_liver(0.6)):
+    return _in_order((shrunken_right_lobe, nodular_surface, ascites, dark_liver(0.6)), image, labels, rng)
+
+
+def _in_order(changes, image, labels, rng):
+    """Each change applied to the previous one's result, all drawing from `rng` in that order."""
+    for change in changes:
         image, labels = change(image, labels, rng)
     return image, labels
 
 
 def mirrored(image, labels, rng):
     """The image mirrored left-right with its header unchanged (a wrong header): the liver on the patient's left."""
-    axis = int(np.argmax(np.abs(np.array(image.GetDirection()).reshape(3, 3)[0])))   # index axis along LPS x
+    axis = index_axis_along(image, "LR")
     flip = [False, False, False]
     flip[axis] = True
     flipped = sitk.Flip(image, flip, flipAboutOrigin=False)
@@ -244,7 +250,7 @@ def coronal(image, labels, rng, pixel_mm: float = 1.5, slice_mm: float = 6.0):
     lps = np.eye(3)
     # index axes: patient's left, inferior (head to foot, as coronal DICOM rows run), anterior-to-posterior slices
     direction = np.stack([lps[:, 0], -lps[:, 2], lps[:, 1]], axis=1)
-    front_to_back = int(np.argmax(np.abs(_direction_columns(image)[1])))
+    front_to_back = index_axis_along(image, "AP")
     blur = [0.0, 0.0, 0.0]
     blur[front_to_back] = float(np.sqrt(max(slice_mm ** 2 - image.GetSpacing()[front_to_back] ** 2, 0.0)))
     return _regrid(image, labels, direction, (pixel_mm, pixel_mm, slice_mm), blur)
@@ -279,9 +285,4 @@ def stress_change(name: str) -> Change:
         raise ValueError(f"unknown stress change {', '.join(unknown)} (known: {', '.join(STRESS_CHANGES)}; "
                          "join them with + to combine)")
 
-    def composed(image, labels, rng):
-        for part in parts:
-            image, labels = STRESS_CHANGES[part](image, labels, rng)
-        return image, labels
-
-    return composed
+    return lambda image, labels, rng: _in_order([STRESS_CHANGES[part] for part in parts], image, labels, rng)

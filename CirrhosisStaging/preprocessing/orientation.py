@@ -14,6 +14,12 @@ def orientation_code(image: sitk.Image) -> str:
     return sitk.DICOMOrientImageFilter.GetOrientationFromDirectionCosines(image.GetDirection())
 
 
+def index_axis_along(image: sitk.Image, letters: str) -> int:
+    """The index axis (x 0, y 1, z 2) of `image` nearest the patient axis whose orientation letters are `letters`
+    ("LR", "AP" or "SI"), from the orientation code (so the three axes are always distinct)."""
+    return next(index for index, letter in enumerate(orientation_code(image)) if letter in letters)
+
+
 def to_canonical(image: sitk.Image, code: str = CANONICAL) -> sitk.Image:
     """Permute/flip voxel axes so the array axes follow `code`; oblique images keep their small tilt."""
     if orientation_code(image) == code:

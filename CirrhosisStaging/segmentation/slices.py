@@ -44,9 +44,9 @@ def context_slices(architecture: dict) -> int | None:
 def scan_slice_axis(image) -> int:
     """The image's index axis (x 0, y 1, z 2) a 2.5D network steps along: the one nearest the patient's
     superior-inferior axis, which the canonical orientation (preprocessing.orientation) makes its z."""
-    from ..preprocessing.orientation import orientation_code
+    from ..preprocessing.orientation import index_axis_along
 
-    return next(index for index, letter in enumerate(orientation_code(image)) if letter in "SI")
+    return index_axis_along(image, "SI")
 
 
 def scan_slice_spacing(image) -> float:
