@@ -8,11 +8,13 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from conftest import StudyServer, new_reader_page
@@ -137,8 +139,11 @@ def test_sigkill_between_two_answers_loses_and_duplicates_nothing(browser, study
     while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") and _alive(pid) for pid in sessions):
         time.sleep(0.5)
     assert not any(_alive(pid) for pid in sessions), "reader sessions outlived their killed launcher"
+    killed_folder = Path(re.findall(r"session logs in (\S+)/logs", study.log.read_text())[-1])
+    assert killed_folder.exists()                            # SIGKILL: it could not remove its own
 
     study.start()                                            # same port, same answer store
+    assert not killed_folder.exists(), "the restarted launcher left the killed one's keys and logs behind"
     page = new_reader_page(browser, study.url)
     page.wait_for_selector("#case-1002")
     _type_reader(page, "reader-TAB1")

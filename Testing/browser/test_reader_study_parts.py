@@ -231,6 +231,39 @@ def test_launcher_gives_each_session_its_own_secret_and_bounds_them(stand_in_lau
     assert "${secret}" not in " ".join(command) and "${keys}/${id}.key" in command   # never on a command line
 
 
+def test_run_folders_of_killed_launchers_are_removed_by_the_next(tmp_path, monkeypatch):
+    """A SIGKILLed launcher leaves its run folder (session keys, logs); the next launcher removes it, and leaves a
+    running launcher's folder, another user's, and one without an owner file alone."""
+    import subprocess
+    import tempfile
+
+    from LiverCirrhosisWeb import launcher
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(10)
+    try:
+        folders = {}
+        for name, owner in (("killed", f"{dead.pid} 1"), ("running", launcher.process_identity(alive.pid)),
+                            ("reused_pid", f"{alive.pid} 1"), ("no_owner", None)):
+            folders[name] = tmp_path / f"{launcher.RUN_FOLDER_PREFIX}{name}"
+            (folders[name] / "keys").mkdir(parents=True)
+            (folders[name] / "keys" / "session.key").write_text("secret")
+            if owner:
+                (folders[name] / launcher.OWNER_FILE).write_text(owner)
+        with launcher.private_run_folder() as own:
+            assert own.parent == tmp_path and (own / "keys").is_dir()
+            assert launcher.process_identity(os.getpid()) == (own / launcher.OWNER_FILE).read_text()
+            assert not folders["killed"].exists() and not folders["reused_pid"].exists()
+            assert folders["running"].exists() and folders["no_owner"].exists()
+            assert launcher.remove_stale_run_folders(tmp_path) == []      # its own folder is not stale
+        assert not own.exists()
+    finally:
+        alive.kill()
+        alive.wait(10)
+
+
 def test_a_database_from_before_the_none_stage_gets_its_column(tmp_path):
     from LiverCirrhosisWeb.answer_store import AnswerStore
     from LiverCirrhosisWeb.study_records import COLUMNS

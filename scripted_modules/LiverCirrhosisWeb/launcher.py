@@ -121,16 +121,60 @@ def end_processes(processes: list[subprocess.Popen], grace_seconds: float = 15) 
             process.kill()
 
 
+RUN_FOLDER_PREFIX = "cirrhosis-study-"
+OWNER_FILE = "launcher.pid"
+
+
 @contextlib.contextmanager
 def private_run_folder():
-    """A private folder (0700) for the launcher's logs, session keys, case list and study file; removed on exit."""
-    folder = Path(tempfile.mkdtemp(prefix="cirrhosis-study-"))
+    """A private folder (0700) for the launcher's logs, session keys, case list and study file; removed on exit.
+    A launcher that was killed (SIGKILL, power loss) cannot remove its own: the next one removes it."""
+    remove_stale_run_folders()
+    folder = Path(tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX))
     try:
+        (folder / OWNER_FILE).write_text(process_identity(os.getpid()) or "", encoding="utf-8")
         (folder / "logs").mkdir()
         (folder / "keys").mkdir(mode=0o700)
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
+    """Remove this user's run folders whose launcher process is gone (their session keys and logs outlived it);
+    returns them. Folders without an owner file (another version's, or one being created) are left alone."""
+    removed = []
+    for folder in Path(parent or tempfile.gettempdir()).glob(RUN_FOLDER_PREFIX + "*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            owner = (folder / OWNER_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        pid = owner.split(" ", 1)[0]
+        if not pid.isdigit() or process_identity(int(pid)) != owner:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def process_identity(pid: int) -> str | None:
+    """"PID START" for a running process (START: its start time in clock ticks since boot, so a reused PID reads
+    differently); None when no such process runs. Without /proc, the PID alone."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not Path("/proc/self/stat").exists():
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return str(pid)
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] == "Z" else f"{pid} {fields[19]}"   # field 22 of stat: starttime
 
 
 def session_environment() -> None:
