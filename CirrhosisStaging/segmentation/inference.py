@@ -194,7 +194,9 @@ def outputs_to_segmentation(outputs, original: sitk.Image, edge_radius_mm: float
         members = [_organs_on(reference, probabilities, model_image) for probabilities, model_image in outputs]
         organs = np.mean(members, axis=0)
         evidence.member_dice = _member_agreement(members, organs)
-        evidence.uncertain_share = _uncertain_share(organs[LIVER - 1])
+        # Each network's own doubt: two sure networks whose boundaries lie a voxel apart average to 50 % along the
+        # whole boundary, which is their disagreement (member_dice), not doubt, and would be counted twice.
+        evidence.uncertain_share = float(np.mean([_uncertain_share(member[LIVER - 1]) for member in members]))
         if any(slice_smoothing or ()):
             axis = 1 + _slice_axis(original)
             organs = np.mean([smooth_across_slices(member, weight, axis)

@@ -3,7 +3,8 @@
 {"status": "ok" | "check", "reasons": [...]} from what the prediction itself shows, no ground truth:
 - the liver lies mostly on the patient's left (a wrong orientation header, a mirrored image, situs inversus);
 - its volume is implausible for a whole liver, and the field of view does not explain it;
-- the network(s) are unsure: ensemble members disagree, or many voxels sit near 50 % liver probability;
+- the network(s) are unsure: ensemble members disagree, or many voxels sit near 50 % liver probability (each
+  network's own, averaged over the networks);
 - the network's liver came in several large pieces (only the largest is kept, so a piece may be lost or wrong);
 - a volume given as T2W whose spleen is darker than its liver (T2W: the spleen is the brighter; T1W: the darker), so
   probably a T1W scan segmented by the T2W model;
@@ -25,7 +26,7 @@ MIN_WHOLE_LIVER_ML = 500.0     # cirrhotic livers shrink, rarely below ~600 mL
 MAX_LIVER_ML = 4500.0          # hepatomegaly rarely exceeds ~4 L
 LEFT_SHARE = 0.5               # share of the liver's volume left of the body's midline
 MIN_MEMBER_DICE = 0.85         # lowest Dice of an ensemble member's liver against the ensemble's
-MAX_UNCERTAIN_SHARE = 0.30     # voxels at 25-75 % liver probability, per voxel of predicted liver
+MAX_UNCERTAIN_SHARE = 0.30     # voxels at 25-75 % liver probability, per voxel of predicted liver (per network)
 SECOND_PIECE_ML = 30.0         # a second liver piece this large, and
 SECOND_PIECE_SHARE = 0.15      # this share of the largest, is reported
 # On T2W the spleen is brighter than the liver (14 CHAOS T2-SPIR scans, their own labels: 1.6-2.5 x the liver's signal
@@ -41,7 +42,7 @@ class MaskEvidence:
 
     piece_volumes_ml: list = field(default_factory=list)   # raw liver components, largest first
     member_dice: list = field(default_factory=list)        # each network's liver against the ensemble's
-    uncertain_share: float = 0.0
+    uncertain_share: float = 0.0                           # networks' mean of their own near-50 % share
 
 
 def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvidence | None = None,
@@ -70,7 +71,7 @@ def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvide
                        f"ensemble as low as {min(evidence.member_dice):.2f})")
     if evidence.uncertain_share > MAX_UNCERTAIN_SHARE:
         reasons.append(f"low confidence: {100 * evidence.uncertain_share:.0f} % as many voxels near 50 % liver "
-                       f"probability as voxels called liver")
+                       f"probability as voxels called liver (in each network's own output)")
     contrast = spleen_to_liver_signal(labels, image) if sequence == "t2" else None
     if contrast is not None and contrast < MIN_T2_SPLEEN_TO_LIVER:
         reasons.append(f"the spleen is darker than the liver ({contrast:.2f} x its signal) on a volume given as T2W, "

@@ -63,6 +63,32 @@ def test_pieces_volume_and_confidence_reasons(phantom):
     assert assess_liver_mask(labels, image, one_small_piece)["status"] == "ok"
 
 
+def test_low_confidence_is_each_networks_own_doubt_not_two_sure_networks_a_few_voxels_apart(phantom):
+    """Two sure networks whose livers lie 4 voxels apart (Dice 0.92 against their mean) average to 50 % along the whole
+    boundary: more than 30 % of the liver, but that is their disagreement (judged by member Dice), not doubt. A
+    network that is itself unsure is flagged, alone or beside a sure one."""
+    from CirrhosisStaging.segmentation.inference import _uncertain_share, outputs_to_segmentation
+    from CirrhosisStaging.segmentation.quality import MAX_UNCERTAIN_SHARE
+
+    image, labels = phantom
+    liver = labels == LIVER
+    shifted = np.roll(liver, 4, axis=2)
+
+    def network(mask, sure=0.97):
+        organs = np.stack([np.where(mask, sure, 0.02).astype(np.float32)] + [np.zeros(mask.shape, np.float32)] * 3)
+        return np.concatenate([1.0 - organs.sum(axis=0, keepdims=True), organs]), image
+
+    averaged = np.mean([np.where(mask, 0.97, 0.02) for mask in (liver, shifted)], axis=0)
+    assert _uncertain_share(averaged) > MAX_UNCERTAIN_SHARE               # what the average alone would say
+    ensemble, evidence = outputs_to_segmentation([network(liver), network(shifted)], image, None)
+    quality = assess_liver_mask(sitk.GetArrayFromImage(ensemble), image, evidence)
+    assert evidence.uncertain_share < 0.05 and min(evidence.member_dice) > 0.9
+    assert quality["status"] == "ok", quality["reasons"]
+    _, unsure = outputs_to_segmentation([network(liver), network(liver, 0.55)], image, None)
+    assert unsure.uncertain_share == pytest.approx(0.5, abs=0.05)           # the mean of 0 and 1
+    assert "50 % liver probability" in " ".join(assess_liver_mask(labels, image, unsure)["reasons"])
+
+
 def test_a_volume_given_as_t2w_whose_spleen_is_darker_than_its_liver_is_flagged(phantom):
     """T1W contrast (the robustness suite's T1-like change) on a volume given as T2W: the T2W model is the wrong one.
     Read the same after any intensity scale or offset; not checked when the sequence is unknown or T1W."""

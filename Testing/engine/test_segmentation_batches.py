@@ -71,7 +71,7 @@ def test_torchrun_trains_with_two_processes_and_rank_zero_alone_reports(tmp_path
                "-m", "CirrhosisStaging.cli.main", "train-seg", "--chaos", str(chaos), "--out", str(out),
                "--spacing", "8,8,10", "--epochs", "2", "--iterations", "2", "--device", "cpu", "--workers", "1"]
     result = subprocess.run(command, capture_output=True, encoding="utf-8", errors="replace", timeout=240,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            env={**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(tmp_path)})   # torchrun's logs
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.count("best weights:") == 1   # one report, from rank 0
     history = json.loads((out / "history.json").read_text())
