@@ -233,7 +233,7 @@ def test_launcher_gives_each_session_its_own_secret_and_bounds_them(stand_in_lau
 
 def test_run_folders_of_killed_launchers_are_removed_by_the_next(tmp_path, monkeypatch):
     """A SIGKILLed launcher leaves its run folder (session keys, logs); the next launcher removes it, and leaves a
-    running launcher's folder, another user's, and one without an owner file alone."""
+    running launcher's folder and one without an owner (yet) alone."""
     import subprocess
     import tempfile
 
@@ -246,17 +246,17 @@ def test_run_folders_of_killed_launchers_are_removed_by_the_next(tmp_path, monke
     try:
         folders = {}
         for name, owner in (("killed", f"{dead.pid} 1"), ("running", launcher.process_identity(alive.pid)),
-                            ("reused_pid", f"{alive.pid} 1"), ("no_owner", None)):
+                            ("reused_pid", f"{alive.pid} 1"), ("no_owner", None), ("owner_being_written", "")):
             folders[name] = tmp_path / f"{launcher.RUN_FOLDER_PREFIX}{name}"
             (folders[name] / "keys").mkdir(parents=True)
             (folders[name] / "keys" / "session.key").write_text("secret")
-            if owner:
+            if owner is not None:
                 (folders[name] / launcher.OWNER_FILE).write_text(owner)
         with launcher.private_run_folder() as own:
             assert own.parent == tmp_path and (own / "keys").is_dir()
             assert launcher.process_identity(os.getpid()) == (own / launcher.OWNER_FILE).read_text()
             assert not folders["killed"].exists() and not folders["reused_pid"].exists()
-            assert folders["running"].exists() and folders["no_owner"].exists()
+            assert all(folders[name].exists() for name in ("running", "no_owner", "owner_being_written"))
             assert launcher.remove_stale_run_folders(tmp_path) == []      # its own folder is not stale
         assert not own.exists()
     finally:

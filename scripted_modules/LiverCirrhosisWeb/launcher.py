@@ -123,6 +123,7 @@ def end_processes(processes: list[subprocess.Popen], grace_seconds: float = 15) 
 
 RUN_FOLDER_PREFIX = "cirrhosis-study-"
 OWNER_FILE = "launcher.pid"
+PROC_STAT = Path("/proc/self/stat")
 
 
 @contextlib.contextmanager
@@ -132,7 +133,7 @@ def private_run_folder():
     remove_stale_run_folders()
     folder = Path(tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX))
     try:
-        (folder / OWNER_FILE).write_text(process_identity(os.getpid()) or "", encoding="utf-8")
+        (folder / OWNER_FILE).write_text(process_identity(os.getpid()), encoding="utf-8")
         (folder / "logs").mkdir()
         (folder / "keys").mkdir(mode=0o700)
         yield folder
@@ -142,7 +143,10 @@ def private_run_folder():
 
 def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
     """Remove this user's run folders whose launcher process is gone (their session keys and logs outlived it);
-    returns them. Folders without an owner file (another version's, or one being created) are left alone."""
+    returns them. Folders without an owner yet (another version's, or one being created) are left alone, and so is
+    everything where /proc cannot tell a process's start time (macOS, Windows)."""
+    if not PROC_STAT.exists():
+        return []
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(RUN_FOLDER_PREFIX + "*"):
         try:
@@ -152,29 +156,20 @@ def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
         except OSError:
             continue
         pid = owner.split(" ", 1)[0]
-        if not pid.isdigit() or process_identity(int(pid)) != owner:
+        if owner and (not pid.isdigit() or process_identity(int(pid)) != owner):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
 
 
-def process_identity(pid: int) -> str | None:
-    """"PID START" for a running process (START: its start time in clock ticks since boot, so a reused PID reads
-    differently); None when no such process runs. Without /proc, the PID alone."""
-    stat = Path(f"/proc/{pid}/stat")
-    if not Path("/proc/self/stat").exists():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return str(pid)
+def process_identity(pid: int) -> str:
+    """"PID START" (START: the process's start time in clock ticks since boot, so a reused PID reads differently);
+    "" when no such process runs or /proc cannot tell."""
     try:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return None
-    return None if fields[0] == "Z" else f"{pid} {fields[19]}"   # field 22 of stat: starttime
+        return ""
+    return "" if fields[0] == "Z" else f"{pid} {fields[19]}"   # fields[19]: stat's 22nd field, starttime
 
 
 def session_environment() -> None:
