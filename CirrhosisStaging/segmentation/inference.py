@@ -195,7 +195,8 @@ def outputs_to_segmentation(outputs, original: sitk.Image, edge_radius_mm: float
         organs = np.mean(members, axis=0)
         evidence.member_dice = _member_agreement(members, organs)
         # Each network's own doubt: two sure networks whose boundaries lie a voxel apart average to 50 % along the
-        # whole boundary, which is their disagreement (member_dice), not doubt, and would be counted twice.
+        # whole boundary, which is their disagreement (member_dice), not doubt, and would be counted twice. A network
+        # that calls no liver adds 0 here; its member Dice (0) flags the mask.
         evidence.uncertain_share = float(np.mean([_uncertain_share(member[LIVER - 1]) for member in members]))
         if any(slice_smoothing or ()):
             axis = 1 + _slice_axis(original)

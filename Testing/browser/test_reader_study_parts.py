@@ -231,9 +231,11 @@ def test_launcher_gives_each_session_its_own_secret_and_bounds_them(stand_in_lau
     assert "${secret}" not in " ".join(command) and "${keys}/${id}.key" in command   # never on a command line
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (elsewhere nothing is removed)")
 def test_run_folders_of_killed_launchers_are_removed_by_the_next(tmp_path, monkeypatch):
-    """A SIGKILLed launcher leaves its run folder (session keys, logs); the next launcher removes it, and leaves a
-    running launcher's folder and one without an owner (yet) alone."""
+    """A SIGKILLed launcher leaves its run folder (session keys, logs); the next launcher on that machine removes it
+    (and one whose PID was reused, or from before a reboot), and leaves a running launcher's folder, another
+    machine's, and one without a complete owner record (yet) alone."""
     import subprocess
     import tempfile
 
@@ -243,20 +245,24 @@ def test_run_folders_of_killed_launchers_are_removed_by_the_next(tmp_path, monke
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait(10)
+    host, boot, *_ = launcher.owner_record(os.getpid()).split()
     try:
-        folders = {}
-        for name, owner in (("killed", f"{dead.pid} 1"), ("running", launcher.process_identity(alive.pid)),
-                            ("reused_pid", f"{alive.pid} 1"), ("no_owner", None), ("owner_being_written", "")):
-            folders[name] = tmp_path / f"{launcher.RUN_FOLDER_PREFIX}{name}"
+        owners = {"killed": f"{host} {boot} {dead.pid} 1", "running": launcher.owner_record(alive.pid),
+                  "reused_pid": f"{host} {boot} {alive.pid} 1",
+                  "before_reboot": launcher.owner_record(alive.pid).replace(boot, "another-boot"),
+                  "other_machine": f"elsewhere.example {boot} {dead.pid} 1", "no_owner": None,
+                  "owner_being_written": ""}
+        folders = {name: tmp_path / f"{launcher.RUN_FOLDER_PREFIX}{name}" for name in owners}
+        for name, owner in owners.items():
             (folders[name] / "keys").mkdir(parents=True)
             (folders[name] / "keys" / "session.key").write_text("secret")
             if owner is not None:
                 (folders[name] / launcher.OWNER_FILE).write_text(owner)
         with launcher.private_run_folder() as own:
             assert own.parent == tmp_path and (own / "keys").is_dir()
-            assert launcher.process_identity(os.getpid()) == (own / launcher.OWNER_FILE).read_text()
-            assert not folders["killed"].exists() and not folders["reused_pid"].exists()
-            assert all(folders[name].exists() for name in ("running", "no_owner", "owner_being_written"))
+            assert (own / launcher.OWNER_FILE).read_text() == launcher.owner_record(os.getpid())
+            gone = {name for name, folder in folders.items() if not folder.exists()}
+            assert gone == {"killed", "reused_pid", "before_reboot"}
             assert launcher.remove_stale_run_folders(tmp_path) == []      # its own folder is not stale
         assert not own.exists()
     finally:

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -124,6 +125,7 @@ def end_processes(processes: list[subprocess.Popen], grace_seconds: float = 15) 
 RUN_FOLDER_PREFIX = "cirrhosis-study-"
 OWNER_FILE = "launcher.pid"
 PROC_STAT = Path("/proc/self/stat")
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 @contextlib.contextmanager
@@ -133,7 +135,7 @@ def private_run_folder():
     remove_stale_run_folders()
     folder = Path(tempfile.mkdtemp(prefix=RUN_FOLDER_PREFIX))
     try:
-        (folder / OWNER_FILE).write_text(process_identity(os.getpid()), encoding="utf-8")
+        (folder / OWNER_FILE).write_text(owner_record(os.getpid()), encoding="utf-8")
         (folder / "logs").mkdir()
         (folder / "keys").mkdir(mode=0o700)
         yield folder
@@ -141,30 +143,40 @@ def private_run_folder():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def owner_record(pid: int) -> str:
+    """"HOST BOOT PID START" of a running process: which machine and boot it runs on (a temporary folder may be
+    shared, NFS say), and its start time in clock ticks since boot, so that a reused PID reads differently."""
+    boot = BOOT_ID.read_text().strip() if BOOT_ID.exists() else "-"
+    return f"{socket.gethostname()} {boot} {process_identity(pid)}"
+
+
 def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
-    """Remove this user's run folders whose launcher process is gone (their session keys and logs outlived it);
-    returns them. Folders without an owner yet (another version's, or one being created) are left alone, and so is
-    everything where /proc cannot tell a process's start time (macOS, Windows)."""
+    """Remove this user's run folders whose launcher, on this machine, is gone (a process that ended, or one from
+    before a reboot: their session keys and logs outlived it); returns them. Left alone: other machines' folders,
+    folders without a complete owner record (another version's, or one being created), and everything where /proc
+    cannot tell a process's start time (macOS, Windows)."""
     if not PROC_STAT.exists():
         return []
+    host, boot = owner_record(os.getpid()).split(" ")[:2]
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(RUN_FOLDER_PREFIX + "*"):
         try:
             if folder.is_symlink() or folder.stat().st_uid != os.getuid():
                 continue
-            owner = (folder / OWNER_FILE).read_text(encoding="utf-8").strip()
+            owner = (folder / OWNER_FILE).read_text(encoding="utf-8").split()
         except OSError:
             continue
-        pid = owner.split(" ", 1)[0]
-        if owner and (not pid.isdigit() or process_identity(int(pid)) != owner):
+        if len(owner) != 4 or owner[0] != host or not owner[2].isdigit():
+            continue
+        if owner[1] != boot or process_identity(int(owner[2])) != " ".join(owner[2:]):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
 
 
 def process_identity(pid: int) -> str:
-    """"PID START" (START: the process's start time in clock ticks since boot, so a reused PID reads differently);
-    "" when no such process runs or /proc cannot tell."""
+    """"PID START" (START: the process's start time in clock ticks since boot); "" when no such process runs or
+    /proc cannot tell."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
