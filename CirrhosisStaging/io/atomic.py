@@ -97,7 +97,7 @@ def remove_stale_partials(path: str | os.PathLike) -> list[Path]:
                 continue
             match = owned.match(candidate.name)
             if match:
-                stale = match.group(1) == _host_tag() and not _process_alive(int(match.group(2)))
+                stale = match.group(1) == host_tag() and not _process_alive(int(match.group(2)))
             else:
                 stale = bool(unowned.match(candidate.name)) and \
                     time.time() - candidate.stat().st_mtime > _UNOWNED_PARTIAL_AGE_S
@@ -141,10 +141,10 @@ def _rename_without_replacing(source: Path, target: Path) -> None:
 
 
 def _partial_prefix(path: Path) -> str:
-    return f".{path.name}.partial-{_host_tag()}-{os.getpid()}-"
+    return f".{path.name}.partial-{host_tag()}-{os.getpid()}-"
 
 
-def _host_tag() -> str:
+def host_tag() -> str:
     return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 

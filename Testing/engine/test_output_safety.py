@@ -120,7 +120,7 @@ def test_partials_of_killed_runs_are_removed_live_ones_kept(tmp_path):
     target = tmp_path / "out"
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(finished.stdout)   # that process has exited
-    tag = atomic_module._host_tag()
+    tag = atomic_module.host_tag()
     dead = tmp_path / f".out.partial-{tag}-{dead_pid}-abc123"
     live = tmp_path / f".out.partial-{tag}-{os.getpid()}-def456"
     other_host = tmp_path / f".out.partial-00000000-{dead_pid}-ghi789"

@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ from aiohttp import web
 from wslink.backends.aiohttp import _root_handler
 from wslink.backends.aiohttp.launcher import LauncherResource
 from wslink.launcher import ProxyMappingManagerTXT, SessionManager
+
+from CirrhosisStaging.io.atomic import host_tag
 
 from .request_guard import RequestGuard
 
@@ -144,10 +145,15 @@ def private_run_folder():
 
 
 def owner_record(pid: int) -> str:
-    """"HOST BOOT PID START" of a running process: which machine and boot it runs on (a temporary folder may be
-    shared, NFS say), and its start time in clock ticks since boot, so that a reused PID reads differently."""
-    boot = BOOT_ID.read_text().strip() if BOOT_ID.exists() else "-"
-    return f"{socket.gethostname()} {boot} {process_identity(pid)}"
+    """"HOST BOOT PID START" of a running process: which machine (the host tag atomic outputs use) and boot it runs
+    on (a temporary folder may be shared, NFS say), and its start time in clock ticks since boot, so that a reused
+    PID reads differently."""
+    return f"{_this_machine()} {process_identity(pid)}"
+
+
+def _this_machine() -> str:
+    """"HOST BOOT" of this machine's current boot."""
+    return f"{host_tag()} {BOOT_ID.read_text().strip() if BOOT_ID.exists() else '-'}"
 
 
 def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
@@ -157,7 +163,7 @@ def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
     cannot tell a process's start time (macOS, Windows)."""
     if not PROC_STAT.exists():
         return []
-    host, boot = owner_record(os.getpid()).split(" ")[:2]
+    host, boot = _this_machine().split()
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(RUN_FOLDER_PREFIX + "*"):
         try:
