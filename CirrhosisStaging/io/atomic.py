@@ -1,9 +1,10 @@
 """Atomic writes: files and whole output folders appear complete or not at all.
 
-A folder is built in a hidden `.NAME.partial-<host>-<pid>-*` sibling and moved into place at the end, with a
-move that never replaces a folder another run created meanwhile: of two runs racing for one new output, one
-wins and the other fails in one line. The partial name says which process made it, so a later run removes
-those whose process died (SIGKILL, power cut) and leaves live ones alone. A write that fails for lack of
+A folder is built in a hidden `.NAME.partial-<host>-<pid>s<start>-*` sibling and moved into place at the end, with
+a move that never replaces a folder another run created meanwhile: of two runs racing for one new output, one
+wins and the other fails in one line. The partial name says which process made it (its start time too, so a
+reused PID does not keep a dead run's folder; process_identity), so a later run removes those whose process died
+(SIGKILL, power cut) and leaves live ones alone. A write that fails for lack of
 space or permission becomes an InputError naming the output, with nothing left behind.
 """
 
@@ -11,17 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
 import shutil
-import socket
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from ..errors import InputError
+from .process_identity import can_tell_start_times, host_tag, pid_exists, start_ticks
 
 # Partial folders of the old naming (no owner in the name) are removed once surely abandoned.
 _UNOWNED_PARTIAL_AGE_S = 24 * 3600
@@ -88,7 +88,7 @@ def write_failure(path: Path, error: OSError, temporary: Path | None = None) -> 
 def remove_stale_partials(path: str | os.PathLike) -> list[Path]:
     """Delete partial folders of `path` left by dead processes on this machine; returns those removed."""
     path = Path(path).absolute()
-    owned = re.compile(rf"^\.{re.escape(path.name)}\.partial-([0-9a-f]{{8}})-(\d+)-[^/]+$")
+    owned = re.compile(rf"^\.{re.escape(path.name)}\.partial-([0-9a-f]{{8}})-(\d+)(?:s(\d+))?-[^/]+$")
     unowned = re.compile(rf"^\.{re.escape(path.name)}\.partial-[A-Za-z0-9_]{{8}}$")
     removed = []
     with contextlib.suppress(OSError):
@@ -97,7 +97,7 @@ def remove_stale_partials(path: str | os.PathLike) -> list[Path]:
                 continue
             match = owned.match(candidate.name)
             if match:
-                stale = match.group(1) == host_tag() and not _process_alive(int(match.group(2)))
+                stale = match.group(1) == host_tag() and not _owner_alive(int(match.group(2)), match.group(3))
             else:
                 stale = bool(unowned.match(candidate.name)) and \
                     time.time() - candidate.stat().st_mtime > _UNOWNED_PARTIAL_AGE_S
@@ -141,18 +141,13 @@ def _rename_without_replacing(source: Path, target: Path) -> None:
 
 
 def _partial_prefix(path: Path) -> str:
-    return f".{path.name}.partial-{host_tag()}-{os.getpid()}-"
+    ticks = start_ticks(os.getpid())
+    return f".{path.name}.partial-{host_tag()}-{os.getpid()}{'' if ticks is None else f's{ticks}'}-"
 
 
-def host_tag() -> str:
-    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True    # someone else's process, or an id we cannot ask about: leave its folder alone
-    return True
+def _owner_alive(pid: int, ticks: str | None) -> bool:
+    """Whether the process that named a partial folder still runs: the same PID with the same start time, or (a
+    name without one: older versions, systems without /proc) any process under that PID."""
+    if ticks is None or not can_tell_start_times():
+        return pid_exists(pid)
+    return start_ticks(pid) == int(ticks)

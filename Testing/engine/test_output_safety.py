@@ -15,7 +15,8 @@ from synthetic_volumes import make_volume, write_phantom_patient
 from CirrhosisStaging.cli.main import main
 from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.io import atomic_directory, write_image
-from CirrhosisStaging.io import atomic as atomic_module
+from CirrhosisStaging.io import process_identity
+from CirrhosisStaging.io.atomic import remove_stale_partials
 from CirrhosisStaging.io import output_checks
 from CirrhosisStaging.io.output_checks import check_output_file, check_output_folder
 
@@ -120,17 +121,29 @@ def test_partials_of_killed_runs_are_removed_live_ones_kept(tmp_path):
     target = tmp_path / "out"
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(finished.stdout)   # that process has exited
-    tag = atomic_module.host_tag()
-    dead = tmp_path / f".out.partial-{tag}-{dead_pid}-abc123"
-    live = tmp_path / f".out.partial-{tag}-{os.getpid()}-def456"
+    tag, me = process_identity.host_tag(), os.getpid()
+    started = process_identity.start_ticks(me)
+    assert started is not None   # Linux: the start time goes into the name
+    dead = tmp_path / f".out.partial-{tag}-{dead_pid}-abc123"                      # named without a start time
+    live = tmp_path / f".out.partial-{tag}-{me}-def456"
+    live_named = tmp_path / f".out.partial-{tag}-{me}s{started}-jkl012"
+    pid_reused = tmp_path / f".out.partial-{tag}-{me}s{started + 1}-mno345"        # an earlier process's PID
     other_host = tmp_path / f".out.partial-00000000-{dead_pid}-ghi789"
     unrelated = tmp_path / ".other.partial-zz"
-    for folder in (dead, live, other_host, unrelated):
+    for folder in (dead, live, live_named, pid_reused, other_host, unrelated):
         folder.mkdir()
         (folder / "t1_liver_mask.nii.gz").write_bytes(b"half")
     check_output_folder(target)
-    assert not dead.exists()
-    assert live.exists() and other_host.exists() and unrelated.exists()
+    assert not dead.exists() and not pid_reused.exists()
+    assert live.exists() and live_named.exists() and other_host.exists() and unrelated.exists()
+
+
+def test_a_run_names_its_partial_folder_by_process_and_start_time(tmp_path):
+    """So that a later run can tell this process from another that gets its PID."""
+    with atomic_directory(tmp_path / "out") as work:
+        me = os.getpid()
+        assert work.name.startswith(f".out.partial-{process_identity.host_tag()}-{me}s{process_identity.start_ticks(me)}-")
+        assert remove_stale_partials(tmp_path / "out") == [] and work.exists()   # a live run's own folder stays
 
 
 def test_cli_run_with_disk_full_at_write_time_exits_2_and_leaves_nothing(tmp_path, monkeypatch, capsys):

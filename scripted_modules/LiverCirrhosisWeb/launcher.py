@@ -27,7 +27,7 @@ from wslink.backends.aiohttp import _root_handler
 from wslink.backends.aiohttp.launcher import LauncherResource
 from wslink.launcher import ProxyMappingManagerTXT, SessionManager
 
-from CirrhosisStaging.io.atomic import host_tag
+from CirrhosisStaging.io.process_identity import boot_id, can_tell_start_times, host_tag, process_identity
 
 from .request_guard import RequestGuard
 
@@ -125,8 +125,6 @@ def end_processes(processes: list[subprocess.Popen], grace_seconds: float = 15) 
 
 RUN_FOLDER_PREFIX = "cirrhosis-study-"
 OWNER_FILE = "launcher.pid"
-PROC_STAT = Path("/proc/self/stat")
-BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 @contextlib.contextmanager
@@ -153,7 +151,7 @@ def owner_record(pid: int) -> str:
 
 def _this_machine() -> str:
     """"HOST BOOT" of this machine's current boot."""
-    return f"{host_tag()} {BOOT_ID.read_text().strip() if BOOT_ID.exists() else '-'}"
+    return f"{host_tag()} {boot_id()}"
 
 
 def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
@@ -161,7 +159,7 @@ def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
     before a reboot: their session keys and logs outlived it); returns them. Left alone: other machines' folders,
     folders without a complete owner record (another version's, or one being created), and everything where /proc
     cannot tell a process's start time (macOS, Windows)."""
-    if not PROC_STAT.exists():
+    if not can_tell_start_times():
         return []
     host, boot = _this_machine().split()
     removed = []
@@ -178,16 +176,6 @@ def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
-
-
-def process_identity(pid: int) -> str:
-    """"PID START" (START: the process's start time in clock ticks since boot); "" when no such process runs or
-    /proc cannot tell."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return ""
-    return "" if fields[0] == "Z" else f"{pid} {fields[19]}"   # fields[19]: stat's 22nd field, starttime
 
 
 def session_environment() -> None:
