@@ -11,7 +11,6 @@ space or permission becomes an InputError naming the output, with nothing left b
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import re
 import shutil

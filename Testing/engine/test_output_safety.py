@@ -141,8 +141,8 @@ def test_partials_of_killed_runs_are_removed_live_ones_kept(tmp_path):
 def test_a_run_names_its_partial_folder_by_process_and_start_time(tmp_path):
     """So that a later run can tell this process from another that gets its PID."""
     with atomic_directory(tmp_path / "out") as work:
-        me = os.getpid()
-        assert work.name.startswith(f".out.partial-{process_identity.host_tag()}-{me}s{process_identity.start_ticks(me)}-")
+        me, tag = os.getpid(), process_identity.host_tag()
+        assert work.name.startswith(f".out.partial-{tag}-{me}s{process_identity.start_ticks(me)}-")
         assert remove_stale_partials(tmp_path / "out") == [] and work.exists()   # a live run's own folder stays
 
 
