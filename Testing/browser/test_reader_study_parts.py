@@ -20,6 +20,7 @@ import pytest
 from conftest import _free_port, _free_port_range
 
 from CirrhosisStaging.io.csv_safety import safe_cell
+from CirrhosisStaging.io.process_identity import can_tell_start_times
 
 
 def _answer(reader="r1", case="c1", stage="mild", **changes):
@@ -231,7 +232,7 @@ def test_launcher_gives_each_session_its_own_secret_and_bounds_them(stand_in_lau
     assert "${secret}" not in " ".join(command) and "${keys}/${id}.key" in command   # never on a command line
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (elsewhere nothing is removed)")
+@pytest.mark.skipif(not can_tell_start_times(), reason="needs /proc (elsewhere nothing is removed)")
 def test_run_folders_of_killed_launchers_are_removed_by_the_next(tmp_path, monkeypatch):
     """A SIGKILLed launcher leaves its run folder (session keys, logs); the next launcher on that machine removes it
     (and one whose PID was reused, or from before a reboot), and leaves a running launcher's folder, another

@@ -146,12 +146,7 @@ def owner_record(pid: int) -> str:
     """"HOST BOOT PID START" of a running process: which machine (the host tag atomic outputs use) and boot it runs
     on (a temporary folder may be shared, NFS say), and its start time in clock ticks since boot, so that a reused
     PID reads differently."""
-    return f"{_this_machine()} {process_identity(pid)}"
-
-
-def _this_machine() -> str:
-    """"HOST BOOT" of this machine's current boot."""
-    return f"{host_tag()} {boot_id()}"
+    return f"{host_tag()} {boot_id()} {process_identity(pid)}"
 
 
 def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
@@ -161,7 +156,7 @@ def remove_stale_run_folders(parent: Path | None = None) -> list[Path]:
     cannot tell a process's start time (macOS, Windows)."""
     if not can_tell_start_times():
         return []
-    host, boot = _this_machine().split()
+    host, boot = host_tag(), boot_id()
     removed = []
     for folder in Path(parent or tempfile.gettempdir()).glob(RUN_FOLDER_PREFIX + "*"):
         try:
