@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from .. import __version__
 from ..data.labels import LIVER, SPLEEN
+from ..errors import InputError
 from ..io import atomic_directory, write_image
 from ..io.output_checks import check_output_folder
 from ..segmentation.quality import assess_liver_mask
@@ -82,6 +83,11 @@ class CasePipeline:
                                                         sequence=sequence)
             else:
                 segmentation = self.segmenter(sequence).segment(item.image, sequence)
+                if not (sitk.GetArrayViewFromImage(segmentation.labels) == LIVER).any():
+                    # Nothing to measure or stage; said before any output is written, naming the volume.
+                    raise InputError(item.path, f"the {sequence.upper()}W segmentation found no liver: check that this "
+                                                f"is an abdominal {sequence.upper()}W volume that covers the liver, "
+                                                f"or draw the liver and re-stage with that mask")
                 labels[sequence], sources[sequence] = segmentation.labels, "model"
                 qualities[sequence] = segmentation.quality
             timings[f"segment_{sequence}"] = time.perf_counter() - tic

@@ -126,6 +126,27 @@ def test_bad_inputs_exit_2_and_leave_nothing(case, tmp_path):
         assert not out.exists() and not any(p.name.startswith(".never") for p in tmp_path.iterdir())
 
 
+def test_no_liver_found_is_an_error_naming_the_volume(case, tmp_path, monkeypatch):
+    """A volume the network finds no liver in (not abdominal, or a contrast it cannot read) stops the run before any
+    output, naming that volume; there is nothing to measure or stage."""
+    from CirrhosisStaging.errors import InputError
+    from CirrhosisStaging.pipeline.run_case import CasePipeline
+    from CirrhosisStaging.segmentation.inference import Segmentation
+
+    class FindsNoLiver:
+        def segment(self, image, sequence=None):
+            empty = sitk.Image(image.GetSize(), sitk.sitkUInt8)
+            empty.CopyInformation(image)
+            return Segmentation(empty, 0.0, "cpu", quality={"status": "check", "reasons": ["no liver was found"]})
+
+    monkeypatch.setattr(CasePipeline, "segmenter", lambda self, sequence: FindsNoLiver())
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match="T2W segmentation found no liver") as raised:
+        CasePipeline("cpu").run(out, t2=case["t2"])
+    assert raised.value.path == str(case["t2"]) and "\n" not in str(raised.value)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_existing_output_and_inputs_inside_it_are_protected(case, full_run, tmp_path):
     before = (full_run / "result.json").read_text()
     result = _cli("run", "--t2", case["t2"], "--out", full_run, "--device", "cpu")
