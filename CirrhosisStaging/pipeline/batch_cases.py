@@ -47,12 +47,19 @@ def _from_release(root: Path, split, with_masks: bool) -> list[BatchCase]:
 
 def _from_csv(path: Path) -> list[BatchCase]:
     """Columns: case, t1, t2 (either may be empty), optional t1_mask, t2_mask; paths relative to the CSV."""
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except UnicodeDecodeError as error:   # a spreadsheet's own encoding, or not text at all
+        raise InputError(path, f"not UTF-8 text (byte {error.start}): save the case list as CSV UTF-8") from None
+    except csv.Error as error:
+        raise InputError(path, f"not a readable CSV ({error})") from None
     if not rows or "case" not in rows[0]:
         raise InputError(path, "case list needs a header with columns case, t1, t2 (t1_mask, t2_mask optional)")
     cases = []
     for number, row in enumerate(rows, start=2):
+        if any("\x00" in (value or "") for value in row.values() if isinstance(value, str)):
+            raise InputError(path, f"line {number}: a NUL byte in the row; not a text case list")
         paths = {key: (path.parent / row[key].strip()) if (row.get(key) or "").strip() else None
                  for key in ("t1", "t2", "t1_mask", "t2_mask")}
         if paths["t1"] is None and paths["t2"] is None:

@@ -39,6 +39,20 @@ def test_colliding_case_folders_are_refused(tmp_path):
         list_batch_cases(tmp_path)
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"case,t2\ncaf\xe9,scan.nii.gz\n", "not UTF-8 text"),          # saved by a spreadsheet as Latin-1
+    (b"\xff\xfe\x00\x01binary", "not UTF-8 text"),
+    (b"case,t2\na,scan\x00.nii.gz\n", "line 2: a NUL byte"),
+    (b"case,t2\na,\"" + b"x" * 200_000 + b"\"\n", "not a readable CSV"),   # over the csv module's field limit
+])
+def test_unreadable_case_lists_are_one_line_errors(tmp_path, content, message):
+    listing = tmp_path / "cases.csv"
+    listing.write_bytes(content)
+    with pytest.raises(InputError, match=message) as caught:
+        list_batch_cases(listing)
+    assert caught.value.path == str(listing) and "\n" not in str(caught.value)
+
+
 def test_distinct_ids_pass(tmp_path):
     assert [c.name for c in list_batch_cases(_case_list(tmp_path, ["a", "b", "a-1"]))] == ["a", "b", "a-1"]
 
