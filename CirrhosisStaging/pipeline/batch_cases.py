@@ -58,7 +58,7 @@ def _from_csv(path: Path) -> list[BatchCase]:
         raise InputError(path, "case list needs a header with columns case, t1, t2 (t1_mask, t2_mask optional)")
     cases = []
     for number, row in enumerate(rows, start=2):
-        if any("\x00" in (value or "") for value in row.values() if isinstance(value, str)):
+        if any("\x00" in value for value in row.values() if isinstance(value, str)):
             raise InputError(path, f"line {number}: a NUL byte in the row; not a text case list")
         paths = {key: (path.parent / row[key].strip()) if (row.get(key) or "").strip() else None
                  for key in ("t1", "t2", "t1_mask", "t2_mask")}

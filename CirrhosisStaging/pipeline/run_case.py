@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
 import SimpleITK as sitk
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -18,12 +19,24 @@ from ..errors import InputError
 from ..io import atomic_directory, write_image
 from ..io.output_checks import check_output_folder
 from ..segmentation.quality import assess_liver_mask
+from ..staging.inputs import MIN_STAGEABLE_LIVER_ML
 from ..staging.out_of_distribution import out_of_distribution_reasons
 from ..staging.stages import stage_label
 from .result_warnings import add_mask_quality, add_out_of_distribution
 from .case_inputs import check_outputs_do_not_touch_inputs, liver_only, read_case_inputs
 
 SCHEMA_VERSION = 1
+
+
+def _refuse_without_liver(labels: sitk.Image, item) -> None:
+    """A model mask with less liver than any liver has leaves nothing to measure or stage: said before any output
+    is written, naming the volume (a user's mask gets its own check, staging.inputs)."""
+    liver_ml = float((sitk.GetArrayViewFromImage(labels) == LIVER).sum()) * float(np.prod(labels.GetSpacing())) / 1000
+    if liver_ml < MIN_STAGEABLE_LIVER_ML:
+        kind = f"{item.sequence.upper()}W"
+        raise InputError(item.path, f"the {kind} segmentation found no liver ({liver_ml:.0f} mL, under the "
+                                    f"{MIN_STAGEABLE_LIVER_ML:.0f} mL any liver has): check that this is an abdominal "
+                                    f"{kind} volume that covers the liver, or draw the liver and re-stage with that mask")
 
 
 class CasePipeline:
@@ -83,11 +96,7 @@ class CasePipeline:
                                                         sequence=sequence)
             else:
                 segmentation = self.segmenter(sequence).segment(item.image, sequence)
-                if not (sitk.GetArrayViewFromImage(segmentation.labels) == LIVER).any():
-                    # Nothing to measure or stage; said before any output is written, naming the volume.
-                    raise InputError(item.path, f"the {sequence.upper()}W segmentation found no liver: check that this "
-                                                f"is an abdominal {sequence.upper()}W volume that covers the liver, "
-                                                f"or draw the liver and re-stage with that mask")
+                _refuse_without_liver(segmentation.labels, item)
                 labels[sequence], sources[sequence] = segmentation.labels, "model"
                 qualities[sequence] = segmentation.quality
             timings[f"segment_{sequence}"] = time.perf_counter() - tic

@@ -126,18 +126,21 @@ def test_bad_inputs_exit_2_and_leave_nothing(case, tmp_path):
         assert not out.exists() and not any(p.name.startswith(".never") for p in tmp_path.iterdir())
 
 
-def test_no_liver_found_is_an_error_naming_the_volume(case, tmp_path, monkeypatch):
-    """A volume the network finds no liver in (not abdominal, or a contrast it cannot read) stops the run before any
-    output, naming that volume; there is nothing to measure or stage."""
+@pytest.mark.parametrize("liver_voxels", [0, 27])
+def test_no_liver_found_is_an_error_naming_the_volume(case, tmp_path, monkeypatch, liver_voxels):
+    """A volume the network finds no liver (or a few voxels of it) in, not abdominal or a contrast it cannot read,
+    stops the run before any output, naming that volume; there is nothing to measure or stage."""
     from CirrhosisStaging.errors import InputError
     from CirrhosisStaging.pipeline.run_case import CasePipeline
     from CirrhosisStaging.segmentation.inference import Segmentation
 
     class FindsNoLiver:
         def segment(self, image, sequence=None):
-            empty = sitk.Image(image.GetSize(), sitk.sitkUInt8)
-            empty.CopyInformation(image)
-            return Segmentation(empty, 0.0, "cpu", quality={"status": "check", "reasons": ["no liver was found"]})
+            labels = np.zeros(image.GetSize()[::-1], np.uint8)
+            labels[:3, :3, :3].flat[:liver_voxels] = 1
+            mask = sitk.GetImageFromArray(labels)
+            mask.CopyInformation(image)
+            return Segmentation(mask, 0.0, "cpu", quality={"status": "check", "reasons": ["no liver was found"]})
 
     monkeypatch.setattr(CasePipeline, "segmenter", lambda self, sequence: FindsNoLiver())
     out = tmp_path / "out"
