@@ -13,6 +13,7 @@ import SimpleITK as sitk
 
 from ..errors import InputError
 from .atomic import atomic_path
+from .dicom_slices import check_even_slices, slice_positions
 from .image_header import check_image_header
 from .itk_errors import itk_reason
 from .nifti_integrity import check_nifti_integrity, is_nifti
@@ -84,7 +85,10 @@ def _read_dicom_folder(folder: Path, series_uid: str | None) -> sitk.Image:
     check_image_header(folder, file_name=files[0], slices=len(files))
     reader = sitk.ImageSeriesReader()
     reader.SetFileNames(files)
+    reader.MetaDataDictionaryArrayUpdateOn()   # each slice's position, for the spacing check
     try:
-        return reader.Execute()
+        image = reader.Execute()
     except RuntimeError as error:
         raise InputError(folder, f"DICOM series cannot be read: {itk_reason(error)}") from None
+    check_even_slices(folder, slice_positions(reader, len(files)))
+    return image

@@ -58,6 +58,32 @@ def test_dicom_series_folder_reads_as_one_volume(tmp_path):
     np.testing.assert_array_equal(sitk.GetArrayFromImage(read), sitk.GetArrayFromImage(image))
 
 
+def test_dicom_series_with_a_missing_slice_is_refused(tmp_path):
+    """ITK would spread the gap over every slice; the series is refused, saying where the step changes."""
+    image = sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16)
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    _write_dicom_series(image, folder)
+    (folder / "slice005.dcm").unlink()
+    with pytest.raises(InputError, match=r"not evenly spaced: 16.0 mm between slices 5 and 6 of 11"):
+        read_image(folder)
+
+
+def test_dicom_series_with_a_copied_slice_is_refused(tmp_path):
+    image = sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16)
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    _write_dicom_series(image, folder)
+    copied = sitk.ReadImage(str(folder / "slice004.dcm"))
+    copied.SetMetaData("0008|0018", "1.2.826.0.1.3680043.2.1125.1.12345.99")   # its own instance UID
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    writer.SetFileName(str(folder / "slice099.dcm"))
+    writer.Execute(copied)
+    with pytest.raises(InputError, match="two files at one slice position"):
+        read_image(folder)
+
+
 def test_array_to_image_stamps_reference_grid(volume):
     image = array_to_image(np.zeros(sitk.GetArrayViewFromImage(volume).shape, np.uint8), volume)
     assert Grid.of(image) == Grid.of(volume)
