@@ -1,12 +1,15 @@
-"""A DICOM series' slices must be evenly spaced before they become one volume.
+"""A DICOM series' slices must share one orientation and be evenly spaced before they become one volume.
 
-ITK's series reader gives the whole volume one slice spacing (first to last position over the slice count), so a
-missing slice shifts every slice on one side of the gap, and two files at one position (a copied file, or two
-series in one folder under one UID) become two slices: anatomy lands millimetres away from where it was scanned,
-without a word. Such a series is refused, naming where the slices go wrong.
+ITK's series reader takes the first slice's orientation for all, and gives the whole volume one slice spacing
+(first to last position over the slice count): a slice of another orientation (a localiser under the same series
+UID) is stacked as if it were parallel, a missing slice shifts every slice on one side of the gap, and two files at
+one position (a copied file, or two acquisitions under one UID) become two slices. Anatomy then lands millimetres
+away from where it was scanned, without a word; such a series is refused, naming where the slices go wrong.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
@@ -14,33 +17,42 @@ import SimpleITK as sitk
 from ..errors import InputError
 
 POSITION, ORIENTATION = "0020|0032", "0020|0037"   # Image Position / Orientation (Patient)
-STEP_TOLERANCE = 0.2   # share of the usual step a slice may be off by (scanners round positions to 0.01-0.1 mm)
+STEP_TOLERANCE = 0.2          # share of the usual step a slice may be off by (scanners round positions)
+ORIENTATION_TOLERANCE = 1e-3  # direction cosines written to 6 decimals
 
 
-def slice_positions(reader: sitk.ImageSeriesReader, count: int) -> np.ndarray | None:
-    """Each slice's position along the slice normal (mm), from a reader run with MetaDataDictionaryArrayUpdateOn;
-    None when the tags are missing or unreadable (nothing to check against)."""
+def check_slice_geometry(folder, reader: sitk.ImageSeriesReader, files: list[str]) -> None:
+    """Refuse a series read from `files` with MetaDataDictionaryArrayUpdateOn whose slices are not parallel or not
+    one even step apart. Series without the tags (or of under 3 slices) have nothing to check against."""
+    count = len(files)
+    geometry = _tags(reader, count)
+    if geometry is None or count < 3:
+        return
+    orientations, positions = geometry
+    turned = np.flatnonzero(np.abs(orientations - orientations[0]).max(axis=1) > ORIENTATION_TOLERANCE)
+    if len(turned):
+        raise InputError(folder, f"DICOM series mixes slice orientations ({Path(files[turned[0]]).name} is not "
+                                 f"parallel to {Path(files[0]).name}): a localiser or another acquisition under one "
+                                 f"series UID; keep only the volume's slices")
+    normal = np.cross(orientations[0][:3], orientations[0][3:])
+    _check_even_steps(folder, np.sort(positions @ normal))
+
+
+def _tags(reader, count):
+    """(orientations (count, 6), positions (count, 3)), or None when a tag is missing or unreadable."""
     try:
-        if not all(reader.HasMetaDataKey(index, POSITION) for index in range(count)):
+        if not all(reader.HasMetaDataKey(index, key) for index in range(count) for key in (POSITION, ORIENTATION)):
             return None
-        if not reader.HasMetaDataKey(0, ORIENTATION):
-            return None
-        orientation = [float(value) for value in reader.GetMetaData(0, ORIENTATION).split("\\")]
-        positions = [[float(value) for value in reader.GetMetaData(index, POSITION).split("\\")]
-                     for index in range(count)]
+        orientations = [[float(v) for v in reader.GetMetaData(index, ORIENTATION).split("\\")] for index in range(count)]
+        positions = [[float(v) for v in reader.GetMetaData(index, POSITION).split("\\")] for index in range(count)]
     except (RuntimeError, ValueError):
         return None
-    if len(orientation) != 6 or any(len(position) != 3 for position in positions):
+    if any(len(o) != 6 for o in orientations) or any(len(p) != 3 for p in positions):
         return None
-    normal = np.cross(orientation[:3], orientation[3:])
-    return np.asarray(positions, float) @ normal
+    return np.asarray(orientations, float), np.asarray(positions, float)
 
 
-def check_even_slices(folder, positions: np.ndarray | None) -> None:
-    """Refuse a series whose slices are not one even step apart along their normal."""
-    if positions is None or len(positions) < 3:
-        return
-    ordered = np.sort(positions)
+def _check_even_steps(folder, ordered: np.ndarray) -> None:
     steps = np.diff(ordered)
     usual = float(np.median(steps))
     repeated = np.flatnonzero(steps <= STEP_TOLERANCE * max(usual, 0.0))

@@ -13,7 +13,7 @@ import SimpleITK as sitk
 
 from ..errors import InputError
 from .atomic import atomic_path
-from .dicom_slices import check_even_slices, slice_positions
+from .dicom_slices import check_slice_geometry
 from .image_header import check_image_header
 from .itk_errors import itk_reason
 from .nifti_integrity import check_nifti_integrity, is_nifti
@@ -90,5 +90,5 @@ def _read_dicom_folder(folder: Path, series_uid: str | None) -> sitk.Image:
         image = reader.Execute()
     except RuntimeError as error:
         raise InputError(folder, f"DICOM series cannot be read: {itk_reason(error)}") from None
-    check_even_slices(folder, slice_positions(reader, len(files)))
+    check_slice_geometry(folder, reader, files)
     return image

@@ -84,6 +84,22 @@ def test_dicom_series_with_a_copied_slice_is_refused(tmp_path):
         read_image(folder)
 
 
+def test_dicom_series_mixing_orientations_is_refused(tmp_path):
+    """A slice of another orientation under the series UID (a localiser) would be stacked as a parallel slice."""
+    image = sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16)
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    _write_dicom_series(image, folder)
+    turned = sitk.ReadImage(str(folder / "slice006.dcm"))
+    turned.SetMetaData("0020|0037", "1\\0\\0\\0\\0\\-1")   # coronal
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    writer.SetFileName(str(folder / "slice006.dcm"))
+    writer.Execute(turned)
+    with pytest.raises(InputError, match=r"mixes slice orientations \(slice006.dcm is not parallel"):
+        read_image(folder)
+
+
 def test_array_to_image_stamps_reference_grid(volume):
     image = array_to_image(np.zeros(sitk.GetArrayViewFromImage(volume).shape, np.uint8), volume)
     assert Grid.of(image) == Grid.of(volume)
