@@ -58,46 +58,45 @@ def test_dicom_series_folder_reads_as_one_volume(tmp_path):
     np.testing.assert_array_equal(sitk.GetArrayFromImage(read), sitk.GetArrayFromImage(image))
 
 
-def test_dicom_series_with_a_missing_slice_is_refused(tmp_path):
+@pytest.fixture
+def dicom_folder(tmp_path):
+    """A 12-slice MR series, 8 mm apart, one file per slice (slice000.dcm ...)."""
+    folder = tmp_path / "dicom"
+    folder.mkdir()
+    _write_dicom_series(sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16), folder)
+    return folder
+
+
+def _rewrite_slice(source, target, tags: dict) -> None:
+    """Write DICOM slice `source` to `target` with `tags` changed, keeping its UIDs."""
+    image = sitk.ReadImage(str(source))
+    for key, value in tags.items():
+        image.SetMetaData(key, value)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    writer.SetFileName(str(target))
+    writer.Execute(image)
+
+
+def test_dicom_series_with_a_missing_slice_is_refused(dicom_folder):
     """ITK would spread the gap over every slice; the series is refused, saying where the step changes."""
-    image = sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16)
-    folder = tmp_path / "dicom"
-    folder.mkdir()
-    _write_dicom_series(image, folder)
-    (folder / "slice005.dcm").unlink()
+    (dicom_folder / "slice005.dcm").unlink()
     with pytest.raises(InputError, match=r"not evenly spaced: 16.0 mm between slices 5 and 6 of 11"):
-        read_image(folder)
+        read_image(dicom_folder)
 
 
-def test_dicom_series_with_a_copied_slice_is_refused(tmp_path):
-    image = sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16)
-    folder = tmp_path / "dicom"
-    folder.mkdir()
-    _write_dicom_series(image, folder)
-    copied = sitk.ReadImage(str(folder / "slice004.dcm"))
-    copied.SetMetaData("0008|0018", "1.2.826.0.1.3680043.2.1125.1.12345.99")   # its own instance UID
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    writer.SetFileName(str(folder / "slice099.dcm"))
-    writer.Execute(copied)
+def test_dicom_series_with_a_copied_slice_is_refused(dicom_folder):
+    _rewrite_slice(dicom_folder / "slice004.dcm", dicom_folder / "slice099.dcm",
+                   {"0008|0018": "1.2.826.0.1.3680043.2.1125.1.12345.99"})   # its own instance UID
     with pytest.raises(InputError, match="two files at one slice position"):
-        read_image(folder)
+        read_image(dicom_folder)
 
 
-def test_dicom_series_mixing_orientations_is_refused(tmp_path):
+def test_dicom_series_mixing_orientations_is_refused(dicom_folder):
     """A slice of another orientation under the series UID (a localiser) would be stacked as a parallel slice."""
-    image = sitk.Cast(make_volume(size=(32, 32, 12), spacing=(5.0, 5.0, 8.0)), sitk.sitkInt16)
-    folder = tmp_path / "dicom"
-    folder.mkdir()
-    _write_dicom_series(image, folder)
-    turned = sitk.ReadImage(str(folder / "slice006.dcm"))
-    turned.SetMetaData("0020|0037", "1\\0\\0\\0\\0\\-1")   # coronal
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    writer.SetFileName(str(folder / "slice006.dcm"))
-    writer.Execute(turned)
+    _rewrite_slice(dicom_folder / "slice006.dcm", dicom_folder / "slice006.dcm", {"0020|0037": "1\\0\\0\\0\\0\\-1"})
     with pytest.raises(InputError, match=r"mixes slice orientations \(slice006.dcm is not parallel"):
-        read_image(folder)
+        read_image(dicom_folder)
 
 
 def test_array_to_image_stamps_reference_grid(volume):
