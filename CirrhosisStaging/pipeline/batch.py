@@ -29,10 +29,11 @@ def run_batch(cases: list[BatchCase], out_dir, pipeline: CasePipeline, progress:
     rows = []
     for case in tqdm(cases, desc="cases", unit="case", disable=not progress):
         case_dir = out_dir / case.name
-        if (case_dir / "result.json").exists():
-            rows.append(_row(case.name, "done", json.loads((case_dir / "result.json").read_text())))
-            continue
         try:
+            finished = _finished_result(case_dir)
+            if finished is not None:
+                rows.append(_row(case.name, "done", finished))
+                continue
             result = pipeline.run(case_dir, case.t1, case.t2, case.t1_mask, case.t2_mask, case_label=case.name)
             failures.pop(case.name, None)
             rows.append(_row(case.name, "done", result))
@@ -63,9 +64,26 @@ def _write_summary(out_dir: Path, rows: list[dict]) -> None:
     write_safe_csv(out_dir / "summary.csv", rows, SUMMARY_COLUMNS)
 
 
+def _finished_result(case_dir: Path) -> dict | None:
+    """A finished case's result.json (resumed, not recomputed); None when the case has not run yet."""
+    path = case_dir / "result.json"
+    return _read_json_object(path, "remove the case folder to run the case again") if path.exists() else None
+
+
 def _read_failures(out_dir: Path) -> dict:
     path = out_dir / "failures.json"
-    return json.loads(path.read_text()) if path.exists() else {}
+    return _read_json_object(path, "remove it to start the record afresh") if path.exists() else {}
+
+
+def _read_json_object(path: Path, remedy: str) -> dict:
+    """A JSON object this command wrote earlier; a file edited or damaged since is a one-line error, not a crash."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(path, f"cannot be read as JSON ({error}); {remedy}") from None
+    if not isinstance(data, dict):
+        raise InputError(path, f"holds a JSON {type(data).__name__}, not the object written here; {remedy}")
+    return data
 
 
 def _write_failures(out_dir: Path, failures: dict) -> None:
