@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.csv_reading import read_csv_records
 from ..io.image_io import IMAGE_SUFFIXES
 
 
@@ -47,13 +47,7 @@ def _from_release(root: Path, split, with_masks: bool) -> list[BatchCase]:
 
 def _from_csv(path: Path) -> list[BatchCase]:
     """Columns: case, t1, t2 (either may be empty), optional t1_mask, t2_mask; paths relative to the CSV."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-    except UnicodeDecodeError as error:   # a spreadsheet's own encoding, or not text at all
-        raise InputError(path, f"not UTF-8 text (byte {error.start}): save the case list as CSV UTF-8") from None
-    except csv.Error as error:
-        raise InputError(path, f"not a readable CSV ({error})") from None
+    rows = read_csv_records(path)
     if not rows or "case" not in rows[0]:
         raise InputError(path, "case list needs a header with columns case, t1, t2 (t1_mask, t2_mask optional)")
     cases = []

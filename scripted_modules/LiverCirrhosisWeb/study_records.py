@@ -3,7 +3,6 @@ into the SQLite store), and the agreement summary."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from CirrhosisStaging.errors import InputError
 from CirrhosisStaging.evaluation.metrics import confusion_matrix, quadratic_kappa
+from CirrhosisStaging.io.csv_reading import read_csv_records
 from CirrhosisStaging.staging.stages import STAGES
 
 
@@ -42,16 +42,8 @@ def read_legacy_csv(path) -> list[ReaderAnswer]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "answers CSV not found")
-    answers = []
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if not set(_REQUIRED) <= set(reader.fieldnames or ()):
-            raise InputError(path, f"not a reader answers CSV (needs the columns {', '.join(_REQUIRED)})")
-        for row in reader:
-            answer = _answer_from_row(row)
-            if answer is not None:
-                answers.append(answer)
-    return answers
+    rows = read_csv_records(path, required=tuple(_REQUIRED))
+    return [answer for answer in map(_answer_from_row, rows) if answer is not None]
 
 
 def _answer_from_row(row: dict) -> ReaderAnswer | None:

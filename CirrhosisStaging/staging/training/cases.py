@@ -52,16 +52,16 @@ def staged_patients(root, split: str) -> list[PatientRecord]:
 
 def healthy_splits(root, patient_ids: list[str]) -> dict[str, str]:
     """Healthy subject id -> "train" | "valid" | "test"."""
-    import csv
     from pathlib import Path
 
     from ...data.patient_ids import normalise_patient_id
     from ...data.splits import patient_split
+    from ...io.csv_reading import read_csv_records
 
     path = Path(root) / HEALTHY_SPLITS_FILE
     if path.is_file():
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            given = {normalise_patient_id(row["patient_id"]): row["split"] for row in csv.DictReader(handle)}
+        given = {normalise_patient_id(row["patient_id"] or ""): row["split"]
+                 for row in read_csv_records(path, required=("patient_id", "split"))}
         missing = [i for i in patient_ids if given.get(i) not in ("train", "valid", "test")]
         if missing:
             raise InputError(path, f"gives no train/valid/test split for healthy subject {missing[0]}")
