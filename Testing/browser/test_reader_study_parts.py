@@ -133,6 +133,26 @@ def test_release_folder_is_a_case_list(tmp_path):
     assert read_case_list(tmp_path / "cases.json") == cases
 
 
+@pytest.mark.parametrize("content, message", [
+    (b"case_id,t2\nr1,r1_t2.nii.gz\n", None),
+    (b"id,t2\nr1,r1_t2.nii.gz\n", "needs a header with the columns case_id"),
+    (b"case_id,t2\n,r1_t2.nii.gz\n", "line 2: no case_id"),
+    (b"case_id,t2\nr\xe9,r1_t2.nii.gz\n", "not UTF-8 text"),      # a spreadsheet's Latin-1
+])
+def test_case_list_csv_is_read_or_named_in_one_line(tmp_path, content, message):
+    from CirrhosisStaging.errors import InputError
+    from LiverCirrhosisWeb.cases import list_cases
+
+    listing = tmp_path / "cases.csv"
+    listing.write_bytes(content)
+    if message is None:
+        assert [(c.case_id, c.t2) for c in list_cases(listing)] == [("r1", (tmp_path / "r1_t2.nii.gz").resolve())]
+        return
+    with pytest.raises(InputError, match=message) as caught:
+        list_cases(listing)
+    assert caught.value.path == str(listing)
+
+
 def test_mask_notes_read_new_keys_and_tolerate_their_absence():
     from LiverCirrhosisWeb.mask_notes import mask_check_reasons, other_warnings
 

@@ -3,7 +3,6 @@ Every reader session reads the same list, written once by the launcher (`write_c
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from CirrhosisStaging.data.cirrmri import CirrMRIDataset
 from CirrhosisStaging.data.cirrmri_layout import find_release_root
 from CirrhosisStaging.errors import InputError
+from CirrhosisStaging.io.csv_reading import read_csv_records
 from CirrhosisStaging.staging.stages import STAGES
 
 _IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha", ".mhd")
@@ -51,19 +51,17 @@ def _from_folder(folder: Path) -> list[ReaderCase]:
         t1 = next((p for p in images if "t1" in p.name.lower()), None)
         t2 = next((p for p in images if "t2" in p.name.lower()), None)
         stage_file = case_folder / "stage.txt"
-        truth = stage_file.read_text().strip().lower() if stage_file.is_file() else None
+        truth = stage_file.read_text(errors="replace").strip().lower() if stage_file.is_file() else None
         if t1 or t2:
             cases.append(ReaderCase(case_folder.name, t1, t2, truth if truth in STAGES else None))
     return cases
 
 
 def _from_csv(path: Path) -> list[ReaderCase]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        rows = list(csv.DictReader(handle))
-    if rows and "case_id" not in rows[0]:
-        raise InputError(path, "the CSV needs a case_id column (and t1 and/or t2)")
     cases = []
-    for row in rows:
+    for line, row in enumerate(read_csv_records(path, required=("case_id",)), start=2):
+        if not (row["case_id"] or "").strip():
+            raise InputError(path, f"line {line}: no case_id")
         paths = {s: (path.parent / row[s]).resolve() if row.get(s) else None for s in ("t1", "t2")}
         stage = (row.get("stage") or "").strip().lower()
         cases.append(ReaderCase(row["case_id"], paths["t1"], paths["t2"], stage if stage in STAGES else None))
