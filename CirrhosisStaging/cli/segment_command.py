@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import read_image, validate_image, write_image
 from ..io.mask_stats import label_volumes_ml
-from ..io.output_checks import check_output_file
+from ..io.output_checks import check_volume_output
 
 
 def register(subparsers) -> None:
@@ -34,9 +34,10 @@ def register(subparsers) -> None:
 def run(args) -> int:
     if args.seg_nrrd and not args.seg_nrrd.endswith(".seg.nrrd"):
         raise InputError(args.seg_nrrd, "a 3D Slicer segmentation file name must end in .seg.nrrd")
-    outputs = [Path(p) for p in (args.out, args.seg_nrrd) if p]
-    for output in outputs:
-        check_output_file(output, args.overwrite)
+    if args.seg_nrrd and Path(args.seg_nrrd).resolve() == Path(args.out).resolve():
+        raise InputError(args.seg_nrrd, "is also --out; give the two outputs their own names")
+    for output in (p for p in (args.out, args.seg_nrrd) if p):
+        check_volume_output(output, [args.image], args.overwrite)
     image = validate_image(read_image(args.image), args.image)
 
     from ..export import write_seg_nrrd

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from .atomic import remove_stale_partials
+from .image_io import IMAGE_SUFFIXES
 
 # Masks, attention maps, a Slicer segmentation and a report of one case take a few tens of MB at most.
 MIN_FREE_BYTES = 200 * 1000**2
@@ -35,6 +36,20 @@ def check_output_file(path, overwrite: bool = False, min_free_bytes: int = MIN_F
     if path.exists() and not overwrite:
         raise InputError(path, "already exists (it may hold edits); pass --overwrite to replace it")
     check_writable_parent(path, min_free_bytes)
+
+
+def check_volume_output(path, inputs=(), overwrite: bool = False) -> None:
+    """An output volume: a name ITK writes as a volume, never one of `inputs` (nor inside an input DICOM folder),
+    then as check_output_file."""
+    path = Path(path)
+    if not path.name.lower().endswith(IMAGE_SUFFIXES):
+        raise InputError(path, f"an output volume's name must end in {', '.join(IMAGE_SUFFIXES)}")
+    target = path.resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if target == source or source in target.parents:
+            raise InputError(path, f"is the input {given}; write the output elsewhere")
+    check_output_file(path, overwrite)
 
 
 def check_writable_parent(path, min_free_bytes: int = MIN_FREE_BYTES) -> None:

@@ -41,6 +41,9 @@ def read_case_inputs(t1=None, t2=None, t1_mask=None, t2_mask=None) -> dict[str, 
                 raise InputError(mask_path, f"mask has no liver voxels (label {LIVER})")
         inputs[sequence] = SequenceInput(sequence, Path(path), image, mask, Path(mask_path) if mask_path else None,
                                          _sha256(Path(path)))
+    if len(inputs) == 2 and inputs["t1"].sha256 == inputs["t2"].sha256:
+        # One scan read as both contrasts would be segmented and staged twice as if two sequences agreed.
+        raise InputError(t2, f"is the same volume as --t1 {t1}; give each sequence its own scan, or only one")
     return inputs
 
 

@@ -118,6 +118,7 @@ def test_bad_inputs_exit_2_and_leave_nothing(case, tmp_path):
         (["--t2", case["t2"], "--t2-mask", case["t1_mask"]], "does not match"),
         (["--t2-mask", case["t2_mask"]], "without a T2 image"),
         ([], "give --t1 and/or --t2"),
+        (["--t1", case["t2"], "--t2", case["t2"]], "is the same volume as --t1"),
     ]
     for arguments, message in checks:
         result = _cli("run", *arguments, "--out", out, "--device", "cpu")

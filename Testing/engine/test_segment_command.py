@@ -57,6 +57,26 @@ def test_segment_refuses_to_overwrite(tmp_path):
     assert (tmp_path / "labels.nii.gz").read_text() == "an edited mask"
 
 
+@pytest.mark.parametrize("command", ["segment", "preprocess"])
+def test_outputs_never_replace_the_input_or_take_a_non_volume_name(tmp_path, command):
+    """Even with --overwrite an output may not be the input volume (or sit in its DICOM folder), and a name ITK would
+    write as a 2D picture (.png) is refused before any work."""
+    image_path = write_image(make_case(1, 79, "t2", size_scale=0.4).image, tmp_path / "image.nii.gz")
+    before = image_path.read_bytes()
+    for out, message in ((image_path, "is the input"), (tmp_path / "labels.png", "must end in .nii")):
+        result = _cli(command, image_path, "--out", out, "--overwrite")
+        assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
+    assert image_path.read_bytes() == before and not (tmp_path / "labels.png").exists()
+
+
+def test_preprocess_keeps_an_existing_file_without_overwrite(tmp_path):
+    image_path = write_image(make_case(1, 79, "t2", size_scale=0.4).image, tmp_path / "image.nii.gz")
+    (tmp_path / "model.nii.gz").write_text("kept")
+    result = _cli("preprocess", image_path, "--out", tmp_path / "model.nii.gz")
+    assert result.returncode == 2 and "already exists" in result.stderr
+    assert (tmp_path / "model.nii.gz").read_text() == "kept"
+
+
 def test_tampered_weights_are_refused(tmp_path, monkeypatch):
     entry = find_model("segmentation")
     models = tmp_path / "models"

@@ -124,6 +124,8 @@ def test_engine_errors_reach_the_panel_as_one_line(staged, tmp_path):
     assert str(raised.value).count("\n") == 0 and "constant" in str(raised.value)
     with pytest.raises(InputError, match="select a T1W or a T2W"):
         logic.process()
+    with pytest.raises(InputError, match="'flat' is selected as both T1W and T2W"):
+        logic.process(t1=node, t2=node)
 
 
 def test_cancel_stops_the_engine(staged):

@@ -91,6 +91,9 @@ class CirrhosisStagingLogic:
         volumes = {s: v for s, v in (("t1", t1), ("t2", t2)) if v is not None}
         if not volumes:
             raise InputError(None, "select a T1W or a T2W volume (or both)")
+        if t1 is not None and t1 is t2:
+            raise InputError(None, f"'{t1.GetName()}' is selected as both T1W and T2W; select each sequence's own "
+                                   f"volume, or only one")
         segmentations = {s: n for s, n in (segmentations or {}).items() if n is not None and s in volumes}
         folder = self._new_run_folder("stage")
         arguments = ["run", "--out", str(folder / "out"), "--progress-lines",
