@@ -43,8 +43,8 @@ def _tags(reader, count):
     try:
         if not all(reader.HasMetaDataKey(index, key) for index in range(count) for key in (POSITION, ORIENTATION)):
             return None
-        orientations = [[float(v) for v in reader.GetMetaData(index, ORIENTATION).split("\\")] for index in range(count)]
-        positions = [[float(v) for v in reader.GetMetaData(index, POSITION).split("\\")] for index in range(count)]
+        orientations, positions = ([[float(v) for v in reader.GetMetaData(index, key).split("\\")]
+                                    for index in range(count)] for key in (ORIENTATION, POSITION))
     except (RuntimeError, ValueError):
         return None
     if any(len(o) != 6 for o in orientations) or any(len(p) != 3 for p in positions):

@@ -31,7 +31,8 @@ SCHEMA_VERSION = 1
 def _refuse_without_liver(labels: sitk.Image, item) -> None:
     """A model mask with less liver than any liver has leaves nothing to measure or stage: said before any output
     is written, naming the volume (a user's mask gets its own check, staging.inputs)."""
-    liver_ml = float((sitk.GetArrayViewFromImage(labels) == LIVER).sum()) * float(np.prod(labels.GetSpacing())) / 1000
+    voxel_ml = float(np.prod(labels.GetSpacing())) / 1000
+    liver_ml = float((sitk.GetArrayViewFromImage(labels) == LIVER).sum()) * voxel_ml
     if liver_ml < MIN_STAGEABLE_LIVER_ML:
         kind = f"{item.sequence.upper()}W"
         raise InputError(item.path, f"the {kind} segmentation found no liver ({liver_ml:.0f} mL, under the "
