@@ -13,8 +13,10 @@ from pathlib import Path
 from ..errors import InputError
 
 
-def read_csv_records(path, required: tuple[str, ...] = ()) -> list[dict]:
-    """The rows of `path` as dicts keyed by its header; `required`: columns the header must have."""
+def read_csv_records(path, required: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
+    """(line, row) for each row of `path` with a cell filled (a spreadsheet's empty leftover rows are skipped), the
+    row as a dict keyed by the header and `line` the file's line it starts on; `required`: columns the header must
+    have."""
     path = Path(path)
     raw = path.read_bytes()
     try:
@@ -24,10 +26,17 @@ def read_csv_records(path, required: tuple[str, ...] = ()) -> list[dict]:
         raise InputError(path, f"not UTF-8 text (line {line}): save it as CSV UTF-8") from None
     try:
         reader = csv.DictReader(io.StringIO(text, newline=""))
-        missing = [name for name in required if name not in (reader.fieldnames or ())]
+        header = reader.fieldnames or ()   # reads the header line
+        missing = [name for name in required if name not in header]
         if missing:
             raise InputError(path, f"needs a header with the columns {', '.join(required)} "
                                    f"(missing: {', '.join(missing)})")
-        return list(reader)
+        records = []
+        for row in reader:
+            cells = [value for value in row.values() if isinstance(value, str)]
+            if any(cell.strip() for cell in cells):
+                # The record ends on line_num; a quoted cell over several lines started it earlier.
+                records.append((reader.line_num - sum(cell.count("\n") for cell in cells), row))
+        return records
     except csv.Error as error:
         raise InputError(path, f"not a readable CSV ({error})") from None

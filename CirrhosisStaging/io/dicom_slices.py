@@ -54,12 +54,13 @@ def _tags(reader, count):
 
 def _check_even_steps(folder, ordered: np.ndarray) -> None:
     steps = np.diff(ordered)
-    usual = float(np.median(steps))
+    # Three slices give two steps, whose median is their mean: the smaller is then the usual one.
+    usual = float(np.median(steps)) if len(steps) > 2 else float(steps.min())
     repeated = np.flatnonzero(steps <= STEP_TOLERANCE * max(usual, 0.0))
     if usual <= 1e-3 or len(repeated):
         where = ordered[repeated[0]] if len(repeated) else ordered[0]
         raise InputError(folder, f"DICOM series has two files at one slice position ({where:.1f} mm): a copied file, "
-                                 f"or two acquisitions under one series UID; keep one file per slice")
+                                 f"or two acquisitions (echoes, phases) under one series UID; keep one file per slice")
     uneven = np.flatnonzero(np.abs(steps - usual) > STEP_TOLERANCE * usual)
     if len(uneven):
         index = int(uneven[0])

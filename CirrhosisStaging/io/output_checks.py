@@ -11,10 +11,11 @@ from pathlib import Path
 
 from ..errors import InputError
 from .atomic import remove_stale_partials
-from .image_io import IMAGE_SUFFIXES
 
 # Masks, attention maps, a Slicer segmentation and a report of one case take a few tens of MB at most.
 MIN_FREE_BYTES = 200 * 1000**2
+# One file each (.mhd and .nhdr keep their voxels in a second file, which the atomic write would leave hidden).
+OUTPUT_VOLUME_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".mha")
 
 
 def check_output_folder(path, overwrite: bool = False, min_free_bytes: int = MIN_FREE_BYTES) -> None:
@@ -39,15 +40,16 @@ def check_output_file(path, overwrite: bool = False, min_free_bytes: int = MIN_F
 
 
 def check_volume_output(path, inputs=(), overwrite: bool = False) -> None:
-    """An output volume: a name ITK writes as a volume, never one of `inputs` (nor inside an input DICOM folder),
-    then as check_output_file."""
+    """An output volume: a one-file volume format, never one of `inputs` (nor inside an input DICOM folder), then as
+    check_output_file."""
     path = Path(path)
-    if not path.name.lower().endswith(IMAGE_SUFFIXES):
-        raise InputError(path, f"an output volume's name must end in {', '.join(IMAGE_SUFFIXES)}")
+    if not path.name.lower().endswith(OUTPUT_VOLUME_SUFFIXES):
+        raise InputError(path, f"an output volume's name must end in {', '.join(OUTPUT_VOLUME_SUFFIXES)}")
     target = path.resolve()
     for given in inputs:
         source = Path(given).resolve()
-        if target == source or source in target.parents:
+        # samefile too: on a case-insensitive disk scan.nii.gz and Scan.nii.gz are one file
+        if target == source or source in target.parents or (target.exists() and os.path.samefile(target, source)):
             raise InputError(path, f"is the input {given}; write the output elsewhere")
     check_output_file(path, overwrite)
 

@@ -47,11 +47,11 @@ def _from_release(root: Path, split, with_masks: bool) -> list[BatchCase]:
 
 def _from_csv(path: Path) -> list[BatchCase]:
     """Columns: case, t1, t2 (either may be empty), optional t1_mask, t2_mask; paths relative to the CSV."""
-    rows = read_csv_records(path)
-    if not rows or "case" not in rows[0]:
-        raise InputError(path, "case list needs a header with columns case, t1, t2 (t1_mask, t2_mask optional)")
+    rows = read_csv_records(path, required=("case",))
+    if not rows:
+        raise InputError(path, "case list holds no cases (columns case, t1, t2; t1_mask, t2_mask optional)")
     cases = []
-    for number, row in enumerate(rows, start=2):
+    for number, row in rows:
         if any("\x00" in value for value in row.values() if isinstance(value, str)):
             raise InputError(path, f"line {number}: a NUL byte in the row; not a text case list")
         paths = {key: (path.parent / row[key].strip()) if (row.get(key) or "").strip() else None
@@ -60,7 +60,7 @@ def _from_csv(path: Path) -> list[BatchCase]:
             raise InputError(path, f"line {number}: case {row['case']!r} has neither t1 nor t2")
         cases.append(BatchCase(_safe_name(row["case"] or ""), **paths))
     _refuse_colliding_names(path, [(case.name, f"line {number} (case {row['case']!r})")
-                                   for number, (case, row) in enumerate(zip(cases, rows), start=2)])
+                                   for case, (number, row) in zip(cases, rows)])
     return cases
 
 

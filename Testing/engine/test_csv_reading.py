@@ -12,8 +12,15 @@ from CirrhosisStaging.staging.training.cases import HEALTHY_SPLITS_FILE, healthy
 def test_rows_keyed_by_header_with_a_byte_order_mark(tmp_path):
     path = tmp_path / "list.csv"
     path.write_bytes("\ufeffpatient_id,split\n3,train\n8,test\n".encode("utf-8"))
-    assert read_csv_records(path, required=("patient_id",)) == [{"patient_id": "3", "split": "train"},
-                                                                 {"patient_id": "8", "split": "test"}]
+    assert read_csv_records(path, required=("patient_id",)) == [(2, {"patient_id": "3", "split": "train"}),
+                                                                 (3, {"patient_id": "8", "split": "test"})]
+
+
+def test_lines_count_the_file_not_the_rows_and_empty_rows_are_skipped(tmp_path):
+    """A quoted cell over two lines and a spreadsheet's blank leftover rows: errors still name the file's line."""
+    path = tmp_path / "list.csv"
+    path.write_text('case_id,note\na,"two\nlines"\n,,\n\nb,x\n')
+    assert [(line, row["case_id"]) for line, row in read_csv_records(path)] == [(2, "a"), (6, "b")]
 
 
 @pytest.mark.parametrize("content, message", [

@@ -63,10 +63,11 @@ def test_outputs_never_replace_the_input_or_take_a_non_volume_name(tmp_path, com
     write as a 2D picture (.png) is refused before any work."""
     image_path = write_image(make_case(1, 79, "t2", size_scale=0.4).image, tmp_path / "image.nii.gz")
     before = image_path.read_bytes()
-    for out, message in ((image_path, "is the input"), (tmp_path / "labels.png", "must end in .nii")):
+    for out, message in ((image_path, "is the input"), (tmp_path / "labels.png", "must end in .nii"),
+                         (tmp_path / "labels.mhd", "must end in .nii")):   # voxels in a second file
         result = _cli(command, image_path, "--out", out, "--overwrite")
         assert result.returncode == 2 and message in result.stderr and result.stderr.count("\n") == 1
-    assert image_path.read_bytes() == before and not (tmp_path / "labels.png").exists()
+    assert image_path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["image.nii.gz"]
 
 
 def test_preprocess_keeps_an_existing_file_without_overwrite(tmp_path):

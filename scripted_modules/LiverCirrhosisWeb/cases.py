@@ -59,7 +59,7 @@ def _from_folder(folder: Path) -> list[ReaderCase]:
 
 def _from_csv(path: Path) -> list[ReaderCase]:
     cases = []
-    for line, row in enumerate(read_csv_records(path, required=("case_id",)), start=2):
+    for line, row in read_csv_records(path, required=("case_id",)):
         if not (row["case_id"] or "").strip():
             raise InputError(path, f"line {line}: no case_id")
         paths = {s: (path.parent / row[s]).resolve() if row.get(s) else None for s in ("t1", "t2")}

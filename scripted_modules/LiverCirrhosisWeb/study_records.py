@@ -43,7 +43,7 @@ def read_legacy_csv(path) -> list[ReaderAnswer]:
     if not path.is_file():
         raise InputError(path, "answers CSV not found")
     rows = read_csv_records(path, required=tuple(_REQUIRED))
-    return [answer for answer in map(_answer_from_row, rows) if answer is not None]
+    return [answer for answer in (_answer_from_row(row) for _, row in rows) if answer is not None]
 
 
 def _answer_from_row(row: dict) -> ReaderAnswer | None:

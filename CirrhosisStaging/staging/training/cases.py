@@ -61,7 +61,7 @@ def healthy_splits(root, patient_ids: list[str]) -> dict[str, str]:
     path = Path(root) / HEALTHY_SPLITS_FILE
     if path.is_file():
         given = {normalise_patient_id(row["patient_id"] or ""): row["split"]
-                 for row in read_csv_records(path, required=("patient_id", "split"))}
+                 for _, row in read_csv_records(path, required=("patient_id", "split"))}
         missing = [i for i in patient_ids if given.get(i) not in ("train", "valid", "test")]
         if missing:
             raise InputError(path, f"gives no train/valid/test split for healthy subject {missing[0]}")
