@@ -159,3 +159,23 @@ def test_percentile_scaling_matches_monai_and_batches_carry_no_metadata(volumes)
     assert np.all(flat == 0.0)   # a patch of one value has no range: zeros, never a division by zero
     images = _images(volumes, 0, batches=1)[0]
     assert type(images) is torch.Tensor and get_track_meta()   # plain tensors out, MONAI's switch restored
+
+
+@pytest.mark.parametrize("broken, message", [("shifted", "mask grid does not match the image grid"),
+                                             ("empty", "mask is empty")])
+def test_a_training_label_off_its_image_grid_or_empty_is_refused(tmp_path, broken, message):
+    """Resampled from another grid, a label would teach misplaced organs; an empty one, that no organ is there."""
+    from dataclasses import replace
+
+    from CirrhosisStaging.errors import InputError
+
+    item = write_training_items(tmp_path, count=1)[0]
+    label = organ_mask(make_volume(seed=0))
+    if broken == "shifted":
+        label.SetOrigin(tuple(value + 30.0 for value in label.GetOrigin()))
+    else:
+        label *= 0
+    write_image(label, tmp_path / "broken.nii.gz")
+    with pytest.raises(InputError, match=message) as caught:
+        prepare_volume(replace(item, label=tmp_path / "broken.nii.gz"), (6.0, 6.0, 8.0), 5)
+    assert caught.value.path == str(tmp_path / "broken.nii.gz")

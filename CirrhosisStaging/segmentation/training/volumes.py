@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from ...io import read_image, read_mask, validate_image
+from ...io import read_image, read_mask, validate_image, validate_mask
 from ...io.atomic import atomic_path
 from ...preprocessing import prepare
 from ...preprocessing.intensity import body_region
@@ -29,7 +29,8 @@ class PreparedVolume:
 def prepare_volume(item: TrainingItem, spacing_xyz, num_classes: int, keep_original: bool = False,
                    normalization: str = "zscore") -> PreparedVolume:
     image = validate_image(read_image(item.image), item.image)
-    label = read_mask(item.label)
+    # On the image's grid or refused: resampling a label from another grid would train on misplaced organs.
+    label = validate_mask(read_mask(item.label), image, item.label, item.image)
     space = prepare(image, spacing_xyz, normalization=normalization)
     label_model = space.to_model(sitk.Cast(label, sitk.sitkUInt8), "nearest")
     labelled = np.zeros(num_classes, bool)
