@@ -187,7 +187,16 @@ def _in_order(changes, image, labels, rng):
 
 def mirrored(image, labels, rng):
     """The image mirrored left-right with its header unchanged (a wrong header): the liver on the patient's left."""
-    axis = index_axis_along(image, "LR")
+    return _flipped(image, labels, "LR")
+
+
+def flipped_front_back(image, labels, rng):
+    """The image flipped front to back with its header unchanged (a wrong header): the spine in front."""
+    return _flipped(image, labels, "AP")
+
+
+def _flipped(image, labels, axis_name: str):
+    axis = index_axis_along(image, axis_name)
     flip = [False, False, False]
     flip[axis] = True
     flipped = sitk.Flip(image, flip, flipAboutOrigin=False)
@@ -270,6 +279,7 @@ STRESS_CHANGES: dict[str, Change] = {
     "ascites": ascites,
     "cirrhotic": cirrhotic,
     "mirrored": mirrored,
+    "flipped_front_back": flipped_front_back,
     "thin_slices_3mm": thin_slices,
     "thick_slices_10mm": thick_slices,
     "coronal": coronal,

@@ -8,6 +8,7 @@
 - the network's liver came in several large pieces (only the largest is kept, so a piece may be lost or wrong);
 - a volume given as T2W whose spleen is darker than its liver (T2W: the spleen is the brighter; T1W: the darker), so
   probably a T1W scan segmented by the T2W model;
+- the network found a whole liver but hardly any spleen or kidneys (a scan flipped front to back);
 - no liver at all.
 Thresholds were set on the cross-validated predictions of real scans (README: false alarms and catches).
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import SimpleITK as sitk
 
-from .labels import LIVER, SPLEEN
+from .labels import LEFT_KIDNEY, LIVER, RIGHT_KIDNEY, SPLEEN
 from .postprocess import air_level
 
 MIN_WHOLE_LIVER_ML = 500.0     # cirrhotic livers shrink, rarely below ~600 mL
@@ -34,6 +35,11 @@ SECOND_PIECE_SHARE = 0.15      # this share of the largest, is reported
 # checked the other way round: on opposed-phase T1W a fatty liver can fall below the spleen.
 MIN_T2_SPLEEN_TO_LIVER = 1.0
 MIN_SPLEEN_ML = 30.0           # a smaller "spleen" says too little about the contrast
+# A spleen holds about 150-250 mL and each kidney 120-200 mL: together under 150 mL beside a whole liver, the network
+# did not find them (the 14 CHAOS scans' predictions: 478 mL at the least, 279 mL with the scan cut below the liver;
+# the same scans flipped front to back: 17-271 mL). Model masks only: a user's corrected mask may hold the liver alone.
+NEIGHBOUR_ORGANS = (SPLEEN, RIGHT_KIDNEY, LEFT_KIDNEY)
+MIN_NEIGHBOUR_ORGANS_ML = 150.0
 
 
 @dataclass
@@ -49,6 +55,7 @@ def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvide
                       sequence: str | None = None) -> dict:
     """Quality of a label map (z, y, x) on `image`'s grid; `sequence`: what the volume was given as ("t1", "t2";
     None: unknown, its contrast not checked)."""
+    from_network = evidence is not None
     evidence = evidence or MaskEvidence()
     liver = labels == LIVER
     voxel_ml = float(np.prod(image.GetSpacing())) / 1000.0
@@ -77,12 +84,17 @@ def assess_liver_mask(labels: np.ndarray, image: sitk.Image, evidence: MaskEvide
         reasons.append(f"the spleen is darker than the liver ({contrast:.2f} x its signal) on a volume given as T2W, "
                        f"where the spleen is the brighter: the scan may be T1-weighted (segment it as T1W) or the "
                        f"spleen iron-laden")
+    neighbours_ml = float(np.isin(labels, NEIGHBOUR_ORGANS).sum()) * voxel_ml
+    if from_network and not cut and neighbours_ml < MIN_NEIGHBOUR_ORGANS_ML:
+        reasons.append(f"the spleen and kidneys were barely found ({neighbours_ml:.0f} mL together beside a whole "
+                       f"liver): a front-back flipped header, or a scan the network cannot read")
     pieces = evidence.piece_volumes_ml
     if len(pieces) > 1 and pieces[1] >= SECOND_PIECE_ML and pieces[1] >= SECOND_PIECE_SHARE * pieces[0]:
         reasons.append(f"the liver came in several large pieces ({', '.join(f'{v:.0f}' for v in pieces[:3])} mL); "
                        f"only the largest was kept")
     return {"status": "check" if reasons else "ok", "reasons": reasons, "liver_volume_ml": round(volume_ml, 1),
             "left_share": round(left, 3), "field_of_view_cuts_liver": cut,
+            "spleen_kidneys_ml": round(neighbours_ml, 1),
             **({"spleen_to_liver_signal": round(contrast, 3)} if contrast is not None else {})}
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from CirrhosisStaging.evaluation.segmentation_stress import mirrored
+from CirrhosisStaging.evaluation.segmentation_stress import flipped_front_back, mirrored
 from CirrhosisStaging.io import write_image
 from CirrhosisStaging.phantom import make_case
 from CirrhosisStaging.segmentation.labels import LIVER
@@ -63,6 +63,30 @@ def test_pieces_volume_and_confidence_reasons(phantom):
     assert assess_liver_mask(labels, image, one_small_piece)["status"] == "ok"
 
 
+def test_a_whole_liver_without_spleen_or_kidneys_from_the_network_is_flagged(phantom):
+    """The networks miss spleen and kidneys on a scan flipped front to back (the liver they still find): flagged for
+    a model's mask, not for a user's liver-only mask, nor when the scan cuts the liver (they may lie outside it)."""
+    image, labels = phantom
+    liver_only = np.where(labels == LIVER, LIVER, 0).astype(labels.dtype)
+    quality = assess_liver_mask(liver_only, image, MaskEvidence())
+    assert quality["status"] == "check" and quality["spleen_kidneys_ml"] == 0.0
+    assert any("spleen and kidneys were barely found" in reason for reason in quality["reasons"])
+    assert assess_liver_mask(liver_only, image)["status"] == "ok"                 # a user's corrected mask
+    assert assess_liver_mask(labels, image, MaskEvidence())["status"] == "ok"      # all four organs found
+    cut = liver_only.copy()
+    cut[0, 40:80, 40:80] = LIVER                                                   # reaches the first slice
+    assert not any("spleen" in r for r in assess_liver_mask(cut, image, MaskEvidence())["reasons"])
+
+
+def test_front_back_flip_moves_the_spine_forward_header_unchanged(phantom):
+    image, labels = phantom
+    flipped, flipped_labels = flipped_front_back(image, labels, None)
+    assert flipped.GetDirection() == image.GetDirection() and flipped.GetOrigin() == image.GetOrigin()
+    axis = 1   # the phantom is axial: array axis 1 runs front to back
+    np.testing.assert_array_equal(flipped_labels, np.flip(labels, axis=axis))
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(flipped), np.flip(sitk.GetArrayFromImage(image), axis=axis))
+
+
 def test_low_confidence_is_each_networks_own_doubt_not_two_sure_networks_a_few_voxels_apart(phantom):
     """Two sure networks whose livers lie 4 voxels apart (Dice 0.92 against their mean) average to 50 % along the whole
     boundary: more than 30 % of the liver, but that is their disagreement (judged by member Dice), not doubt. A
@@ -74,8 +98,9 @@ def test_low_confidence_is_each_networks_own_doubt_not_two_sure_networks_a_few_v
     liver = labels == LIVER
     shifted = np.roll(liver, 4, axis=2)
 
-    def network(mask, sure=0.97):
-        organs = np.stack([np.where(mask, sure, 0.02).astype(np.float32)] + [np.zeros(mask.shape, np.float32)] * 3)
+    def network(mask, sure=0.97):   # a liver as given; kidneys and spleen where the phantom has them
+        others = [np.where((labels == organ) & ~mask, 0.97, 0.0).astype(np.float32) for organ in (2, 3, 4)]
+        organs = np.stack([np.where(mask, sure, 0.02).astype(np.float32)] + others)
         return np.concatenate([1.0 - organs.sum(axis=0, keepdims=True), organs]), image
 
     averaged = np.mean([np.where(mask, 0.97, 0.02) for mask in (liver, shifted)], axis=0)
