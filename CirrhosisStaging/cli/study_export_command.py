@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.output_checks import check_not_an_input, check_output_file
 from .web_command import DEFAULT_RESULTS, answer_store_path, front_ends_on_path, open_answer_store
 
 
@@ -20,6 +21,7 @@ def register(subparsers) -> None:
     parser.add_argument("--results", default=DEFAULT_RESULTS, help="the answer store (.sqlite; an old answers "
                         ".csv is migrated first)")
     parser.add_argument("--out", help="write the answers here (.csv or .json); without it only the summary")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.set_defaults(func=run)
 
 
@@ -32,6 +34,9 @@ def run(args) -> int:
         raise InputError(args.results, "answer store not found")
     if args.out and Path(args.out).suffix.lower() not in FORMATS:
         raise InputError(args.out, "export to a .csv or a .json file")
+    if args.out:   # an answers file may have been annotated by hand; the store itself is never the target
+        check_not_an_input(args.out, [args.results])
+        check_output_file(args.out, args.overwrite)
     store = open_answer_store(args.results)
     try:
         rows = store.answers()

@@ -45,13 +45,18 @@ def check_volume_output(path, inputs=(), overwrite: bool = False) -> None:
     path = Path(path)
     if not path.name.lower().endswith(OUTPUT_VOLUME_SUFFIXES):
         raise InputError(path, f"an output volume's name must end in {', '.join(OUTPUT_VOLUME_SUFFIXES)}")
-    target = path.resolve()
+    check_not_an_input(path, inputs)
+    check_output_file(path, overwrite)
+
+
+def check_not_an_input(path, inputs) -> None:
+    """Refuse an output that is one of `inputs` or lies inside one (a DICOM folder), whatever --overwrite says."""
+    target = Path(path).resolve()
     for given in inputs:
         source = Path(given).resolve()
         # samefile too: on a case-insensitive disk scan.nii.gz and Scan.nii.gz are one file
         if target == source or source in target.parents or (target.exists() and os.path.samefile(target, source)):
             raise InputError(path, f"is the input {given}; write the output elsewhere")
-    check_output_file(path, overwrite)
 
 
 def check_writable_parent(path, min_free_bytes: int = MIN_FREE_BYTES) -> None:

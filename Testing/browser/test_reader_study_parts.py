@@ -95,6 +95,24 @@ def test_old_answers_csv_is_migrated_once_with_a_torn_row_skipped(tmp_path):
     assert len(AnswerStore(tmp_path / "answers.sqlite").answers()) == 1
 
 
+def test_export_keeps_an_existing_file_and_never_writes_over_the_answers_it_reads(tmp_path, capsys):
+    from CirrhosisStaging.cli.main import main
+    from LiverCirrhosisWeb.answer_store import AnswerStore
+    from LiverCirrhosisWeb.study_records import COLUMNS
+
+    AnswerStore(tmp_path / "study.sqlite").close()
+    out = tmp_path / "answers.csv"
+    out.write_text("annotated by hand")
+    assert main(["study-export", "--results", str(tmp_path / "study.sqlite"), "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_text() == "annotated by hand"
+    assert main(["study-export", "--results", str(tmp_path / "study.sqlite"), "--out", str(out), "--overwrite"]) == 0
+    assert out.read_text().startswith("reader_id,")
+    old = tmp_path / "old.csv"                          # an earlier version's answers, read (migrated) as the input
+    old.write_text(",".join(COLUMNS) + "\n")
+    assert main(["study-export", "--results", str(old), "--out", str(old), "--overwrite"]) == 2
+    assert "is the input" in capsys.readouterr().err and old.read_text() == ",".join(COLUMNS) + "\n"
+
+
 def test_export_quotes_formula_like_cells(tmp_path):
     from LiverCirrhosisWeb.answer_export import export_answers
     from LiverCirrhosisWeb.answer_store import AnswerStore
