@@ -34,9 +34,12 @@ def read_csv_records(path, required: tuple[str, ...] = ()) -> list[tuple[int, di
         records = []
         for row in reader:
             cells = [value for value in row.values() if isinstance(value, str)]
+            # The record ends on line_num; a quoted cell over several lines started it earlier.
+            line = reader.line_num - sum(cell.count("\n") for cell in cells)
+            if any("\x00" in cell for cell in cells):   # the csv module takes NUL bytes; no path or name holds one
+                raise InputError(path, f"line {line}: a NUL byte in the row; not a text CSV")
             if any(cell.strip() for cell in cells):
-                # The record ends on line_num; a quoted cell over several lines started it earlier.
-                records.append((reader.line_num - sum(cell.count("\n") for cell in cells), row))
+                records.append((line, row))
         return records
     except csv.Error as error:
         raise InputError(path, f"not a readable CSV ({error})") from None

@@ -52,8 +52,6 @@ def _from_csv(path: Path) -> list[BatchCase]:
         raise InputError(path, "case list holds no cases (columns case, t1, t2; t1_mask, t2_mask optional)")
     cases = []
     for number, row in rows:
-        if any("\x00" in value for value in row.values() if isinstance(value, str)):
-            raise InputError(path, f"line {number}: a NUL byte in the row; not a text case list")
         paths = {key: (path.parent / row[key].strip()) if (row.get(key) or "").strip() else None
                  for key in ("t1", "t2", "t1_mask", "t2_mask")}
         if paths["t1"] is None and paths["t2"] is None:
